@@ -1,0 +1,66 @@
+// Reading records from an input in one of the formats of DESIGN 4.2.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/arena.h"
+#include "common/status.h"
+#include "formats/record.h"
+#include "json/parser.h"
+
+namespace canonry::formats {
+
+enum class Format { kAuto, kJson, kBson, kDebezium, kKcat };
+
+// "auto", "json", "bson", "debezium", "kcat"; an error naming the accepted values otherwise.
+Result<Format> parse_format(std::string_view name);
+std::string_view format_name(Format format);
+
+// Keeps the last full raw document per source key, so that a Debezium MongoDB update that only
+// carries `updateDescription` can be applied to it (DESIGN 4.2). The in-memory one serves
+// `canonry map`; pipelines use one backed by their state store.
+class RawDocumentStore {
+ public:
+  virtual ~RawDocumentStore() = default;
+  // Canonical JSON text of the key (as written by json::to_json) to the document's JSON text.
+  virtual std::optional<std::string> get(std::string_view key_json) = 0;
+  virtual void put(std::string_view key_json, std::string_view document_json) = 0;
+  virtual void erase(std::string_view key_json) = 0;
+};
+std::unique_ptr<RawDocumentStore> make_memory_raw_store();
+
+struct ReaderOptions {
+  Format format = Format::kAuto;
+  json::ParseOptions parse;
+  // Where Debezium updates without `after` find their base document; nullptr: such updates fail.
+  RawDocumentStore* raw_store = nullptr;
+};
+
+class RecordReader {
+ public:
+  enum class Next {
+    kRecord,  // `record` holds the next record
+    kError,   // the next record could not be decoded: `error` says why, `record.raw` and
+              // `record.position` say what and where; reading can go on
+    kEnd,     // the input is exhausted
+  };
+
+  virtual ~RecordReader() = default;
+  // Values of the record are allocated in `arena`, its `raw` and `position` stay valid until the
+  // next call.
+  virtual Next next(Arena& arena, Record& record, Status& error) = 0;
+  // The format actually read (after auto-detection).
+  virtual Format format() const = 0;
+  // Records skipped by design, not errors: Debezium tombstones, kcat messages without payload.
+  virtual uint64_t skipped() const = 0;
+  // Bytes consumed so far (for progress and throughput).
+  virtual uint64_t bytes_read() const = 0;
+};
+
+// Opens a file path, or "-" for standard input. An error when the input cannot be opened or, with
+// `auto`, when its format cannot be recognised.
+Result<std::unique_ptr<RecordReader>> open_reader(const std::string& path, ReaderOptions options);
+
+}  // namespace canonry::formats

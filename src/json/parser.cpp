@@ -1,0 +1,294 @@
+#include "json/parser.h"
+
+#include <simdjson.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "json/extended.h"
+
+namespace canonry::json {
+
+namespace od = simdjson::ondemand;
+static_assert(kPadding >= simdjson::SIMDJSON_PADDING);
+
+namespace {
+
+// On-Demand reports a document cut short as whatever it tripped over first ("invalid number",
+// "improper structure"). On the error path only, tell truncation apart: the text ends with a
+// string or a container still open.
+bool ends_inside_value(std::string_view text) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (--depth < 0) return false;
+    }
+  }
+  return in_string || depth > 0;
+}
+
+}  // namespace
+
+struct Parser::Impl {
+  od::parser parser;
+  // Shared stacks for the items and members of containers still open; their contents are
+  // copied into the arena when a container closes, so one allocation per container at most.
+  std::vector<Value> items;
+  std::vector<Member> members;
+  const char* begin = nullptr;
+  size_t length = 0;
+  Arena* arena = nullptr;
+  size_t max_depth = 0;
+  bool extended_json = true;
+  Status error;
+
+  bool fail(ErrorCode code, std::string message) {
+    if (!error.is_ok()) return false;
+    if (code == ErrorCode::kJsonSyntax && ends_inside_value(std::string_view(begin, length))) {
+      error = Status(ErrorCode::kJsonTruncated,
+                     "document ends inside an unfinished value at byte " + std::to_string(length));
+    } else {
+      error = Status(code, std::move(message));
+    }
+    return false;
+  }
+
+  bool fail_simdjson(simdjson::error_code code, const char* where) {
+    size_t offset =
+        where != nullptr && where >= begin ? static_cast<size_t>(where - begin) : length;
+    std::string at = " at byte " + std::to_string(offset);
+    switch (code) {
+      case simdjson::UTF8_ERROR:
+        return fail(ErrorCode::kJsonUtf8, "invalid UTF-8" + at);
+      case simdjson::DEPTH_ERROR:
+        return fail(ErrorCode::kJsonDepth,
+                    "nesting deeper than " + std::to_string(max_depth) + " levels" + at);
+      case simdjson::EMPTY:
+        return fail(ErrorCode::kJsonTruncated, "empty document");
+      case simdjson::UNCLOSED_STRING:
+        return fail(ErrorCode::kJsonTruncated, "unterminated string" + at);
+      case simdjson::INCOMPLETE_ARRAY_OR_OBJECT:
+        return fail(ErrorCode::kJsonTruncated, "document ends inside an object or array" + at);
+      case simdjson::UNESCAPED_CHARS:
+        return fail(ErrorCode::kJsonSyntax, "control character inside a string" + at);
+      case simdjson::STRING_ERROR:
+        return fail(ErrorCode::kJsonSyntax, "invalid string escape" + at);
+      case simdjson::NUMBER_ERROR:
+        return fail(ErrorCode::kJsonSyntax, "invalid number" + at);
+      case simdjson::T_ATOM_ERROR:
+      case simdjson::F_ATOM_ERROR:
+      case simdjson::N_ATOM_ERROR:
+        return fail(ErrorCode::kJsonSyntax, "invalid literal" + at);
+      default:
+        return fail(ErrorCode::kJsonSyntax,
+                    std::string("invalid JSON (") + simdjson::error_message(code) + ")" + at);
+    }
+  }
+
+  template <typename V>
+  const char* location(V& v) {
+    const char* where = nullptr;
+    if (v.current_location().get(where) != simdjson::SUCCESS) return nullptr;
+    return where;
+  }
+
+  // Numbers keep their text so that they are written back as read and converted exactly.
+  template <typename V>
+  bool convert_number(V& v, Value& out) {
+    std::string_view token;
+    // value::raw_json_token() returns the view, document::raw_json_token() a result: accept both.
+    simdjson::simdjson_result<std::string_view> raw(v.raw_json_token());
+    if (auto e = std::move(raw).get(token)) return fail_simdjson(e, location(v));
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
+                              token.back() == '\t')) {
+      token.remove_suffix(1);
+    }
+    bool integral = token.find_first_of(".eE") == std::string_view::npos;
+    if (integral) {
+      int64_t i;
+      auto e = v.get_int64().get(i);
+      if (e == simdjson::SUCCESS) {
+        out = Value::integer(i, arena->copy_string(token));
+        return true;
+      }
+      if (e != simdjson::NUMBER_OUT_OF_RANGE && e != simdjson::INCORRECT_TYPE) {
+        return fail_simdjson(e, token.data());
+      }
+      double d;
+      if (auto e2 = v.get_double().get(d)) return fail_simdjson(e2, token.data());
+      out = Value::big_integer(arena->copy_string(token));
+      return true;
+    }
+    double d;
+    if (auto e = v.get_double().get(d)) return fail_simdjson(e, token.data());
+    out = Value::number(d, arena->copy_string(token));
+    return true;
+  }
+
+  template <typename V>
+  bool convert_scalar(V& v, od::json_type type, Value& out) {
+    switch (type) {
+      case od::json_type::number:
+        return convert_number(v, out);
+      case od::json_type::string: {
+        std::string_view s;
+        if (auto e = v.get_string().get(s)) return fail_simdjson(e, location(v));
+        out = Value::string(arena->copy_string(s));
+        return true;
+      }
+      case od::json_type::boolean: {
+        bool b;
+        if (auto e = v.get_bool().get(b)) return fail_simdjson(e, location(v));
+        out = Value::boolean(b);
+        return true;
+      }
+      case od::json_type::null: {
+        bool is_null;
+        if (auto e = v.is_null().get(is_null)) return fail_simdjson(e, location(v));
+        if (!is_null) return fail(ErrorCode::kJsonSyntax, "invalid literal");
+        out = Value::null();
+        return true;
+      }
+      default:
+        return fail(ErrorCode::kJsonSyntax, "unexpected value");
+    }
+  }
+
+  bool convert(od::value v, size_t depth, Value& out) {
+    od::json_type type;
+    if (auto e = v.type().get(type)) return fail_simdjson(e, location(v));
+    if (type == od::json_type::array) {
+      if (depth >= max_depth) return fail_simdjson(simdjson::DEPTH_ERROR, location(v));
+      od::array array;
+      if (auto e = v.get_array().get(array)) return fail_simdjson(e, location(v));
+      size_t base = items.size();
+      for (auto element : array) {
+        od::value child;
+        if (auto e = element.get(child)) return fail_simdjson(e, location(v));
+        Value converted;
+        if (!convert(child, depth + 1, converted)) return false;
+        items.push_back(converted);
+      }
+      size_t count = items.size() - base;
+      Value* stored = arena->allocate_array<Value>(count);
+      if (count) std::memcpy(static_cast<void*>(stored), &items[base], count * sizeof(Value));
+      items.resize(base);
+      out = Value::array(stored, static_cast<uint32_t>(count));
+      return true;
+    }
+    if (type == od::json_type::object) {
+      if (depth >= max_depth) return fail_simdjson(simdjson::DEPTH_ERROR, location(v));
+      od::object object;
+      if (auto e = v.get_object().get(object)) return fail_simdjson(e, location(v));
+      size_t base = members.size();
+      for (auto field : object) {
+        std::string_view key;
+        if (auto e = field.unescaped_key().get(key)) return fail_simdjson(e, location(v));
+        Member member{arena->copy_string(key), Value()};
+        od::value child;
+        if (auto e = field.value().get(child)) return fail_simdjson(e, location(v));
+        if (!convert(child, depth + 1, member.value)) return false;
+        members.push_back(member);
+      }
+      size_t count = members.size() - base;
+      Member* stored = arena->allocate_array<Member>(count);
+      if (count) std::memcpy(static_cast<void*>(stored), &members[base], count * sizeof(Member));
+      members.resize(base);
+      out = Value::object(stored, static_cast<uint32_t>(count));
+      if (extended_json && count > 0 && count <= 2 && !stored[0].key.empty() &&
+          stored[0].key[0] == '$') {
+        auto decoded = decode_extended(out, *arena);
+        if (!decoded) return fail(decoded.status().code(), decoded.status().message());
+        if (decoded->has_value()) out = **decoded;
+      }
+      return true;
+    }
+    return convert_scalar(v, type, out);
+  }
+};
+
+Parser::Parser(ParseOptions options) : options_(options), impl_(std::make_unique<Impl>()) {}
+Parser::~Parser() = default;
+Parser::Parser(Parser&&) noexcept = default;
+Parser& Parser::operator=(Parser&&) noexcept = default;
+
+Result<Value> Parser::parse_padded(std::string_view text, Arena& arena) {
+  if (text.size() > options_.max_document_bytes) {
+    return Status(ErrorCode::kTooLarge, "document of " + std::to_string(text.size()) +
+                                            " bytes exceeds the limit of " +
+                                            std::to_string(options_.max_document_bytes));
+  }
+  Impl& impl = *impl_;
+  impl.begin = text.data();
+  impl.length = text.size();
+  impl.arena = &arena;
+  impl.max_depth = options_.max_depth;
+  impl.extended_json = options_.extended_json;
+  impl.error = Status();
+  impl.items.clear();
+  impl.members.clear();
+
+  od::document doc;
+  if (auto e =
+          impl.parser.iterate(text.data(), text.size(), text.size() + simdjson::SIMDJSON_PADDING)
+              .get(doc)) {
+    impl.fail_simdjson(e, nullptr);
+    return impl.error;
+  }
+  bool scalar = false;
+  if (auto e = doc.is_scalar().get(scalar)) {
+    impl.fail_simdjson(e, impl.location(doc));
+    return impl.error;
+  }
+  Value root;
+  if (scalar) {
+    od::json_type type;
+    if (auto e = doc.type().get(type)) {
+      impl.fail_simdjson(e, impl.location(doc));
+      return impl.error;
+    }
+    if (!impl.convert_scalar(doc, type, root)) return impl.error;
+  } else {
+    od::value value;
+    if (auto e = doc.get_value().get(value)) {
+      impl.fail_simdjson(e, impl.location(doc));
+      return impl.error;
+    }
+    if (!impl.convert(value, 0, root)) return impl.error;
+  }
+  // Once the root is consumed, a location that still resolves means trailing content.
+  const char* trailing = nullptr;
+  if (doc.current_location().get(trailing) == simdjson::SUCCESS && trailing != nullptr &&
+      trailing < text.data() + text.size()) {
+    return Status(ErrorCode::kJsonSyntax,
+                  "unexpected content after the document at byte " +
+                      std::to_string(static_cast<size_t>(trailing - text.data())));
+  }
+  return root;
+}
+
+Result<Value> Parser::parse(std::string_view text, Arena& arena) {
+  scratch_.assign(text);
+  scratch_.append(kPadding, '\0');
+  return parse_padded(std::string_view(scratch_.data(), text.size()), arena);
+}
+
+Result<Value> parse(std::string_view text, Arena& arena, ParseOptions options) {
+  Parser parser(options);
+  return parser.parse(text, arena);
+}
+
+}  // namespace canonry::json
