@@ -1,0 +1,52 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is a helper.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+TESTDATA ?= $(abspath ../shared/testdata)
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build demo test test-fast test-asan bench format fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DCANONRY_TESTDATA=$(TESTDATA) $(CMAKE_FLAGS)
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The example pipeline on embedded defaults: see examples/orders/README.md.
+demo: build
+	@scripts/demo.sh $(BUILD)/canonry
+
+# Every test: the release build, then the sanitizer build, then the fuzzers for a short while.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+	@scripts/fuzz.sh --smoke
+
+test-fast: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+$(ASAN_BUILD)/build.ninja: | deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCANONRY_SANITIZE=ON \
+	  -DCANONRY_TESTDATA=$(TESTDATA) $(CMAKE_FLAGS)
+
+test-asan: $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+bench: build
+	@bench/run.sh
+
+fuzz:
+	@scripts/fuzz.sh
+
+format:
+	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
