@@ -36,6 +36,9 @@ struct ReaderOptions {
   json::ParseOptions parse;
   // Where Debezium updates without `after` find their base document; nullptr: such updates fail.
   RawDocumentStore* raw_store = nullptr;
+  // Bytes asked of the operating system per read. Big reads keep the per-byte cost of reading
+  // far below parsing; the buffer grows beyond this only for a document that does not fit.
+  size_t read_chunk_bytes = size_t{1} << 20;
 };
 
 class RecordReader {
@@ -62,5 +65,10 @@ class RecordReader {
 // Opens a file path, or "-" for standard input. An error when the input cannot be opened or, with
 // `auto`, when its format cannot be recognised.
 Result<std::unique_ptr<RecordReader>> open_reader(const std::string& path, ReaderOptions options);
+// The same over bytes in memory (sample records of a preview, tests); `name` is the position's
+// source. The bytes are copied.
+Result<std::unique_ptr<RecordReader>> open_memory_reader(std::string_view bytes,
+                                                         const std::string& name,
+                                                         ReaderOptions options);
 
 }  // namespace canonry::formats

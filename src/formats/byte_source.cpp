@@ -1,0 +1,86 @@
+#include "formats/byte_source.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "json/parser.h"
+
+namespace canonry::formats {
+
+ByteSource::ByteSource(int fd, bool owns_fd, size_t capacity) : fd_(fd), owns_fd_(owns_fd) {
+  reserve(std::max<size_t>(capacity, 4096));
+}
+
+ByteSource::~ByteSource() {
+  if (owns_fd_ && fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<ByteSource>> ByteSource::open(const std::string& path, size_t chunk_bytes) {
+  if (path == "-") {
+    auto source = std::unique_ptr<ByteSource>(new ByteSource(0, false, chunk_bytes));
+    source->path_ = path;
+    return source;
+  }
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status(ErrorCode::kIo, "cannot open " + path + ": " + std::strerror(errno));
+  }
+  // Decoders read front to back once: let the kernel read ahead aggressively.
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  auto source = std::unique_ptr<ByteSource>(new ByteSource(fd, true, chunk_bytes));
+  source->path_ = path;
+  return source;
+}
+
+std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view bytes) {
+  auto source = std::unique_ptr<ByteSource>(new ByteSource(-1, false, bytes.size()));
+  if (!bytes.empty()) std::memcpy(source->buffer_.get(), bytes.data(), bytes.size());
+  source->end_ = bytes.size();
+  source->eof_ = true;
+  return source;
+}
+
+void ByteSource::reserve(size_t capacity) {
+  auto grown = std::make_unique<char[]>(capacity + json::kPadding);
+  size_t kept = end_ - begin_;
+  if (kept) std::memcpy(grown.get(), buffer_.get() + begin_, kept);
+  std::memset(grown.get() + kept, 0, capacity + json::kPadding - kept);
+  base_offset_ += begin_;
+  begin_ = 0;
+  end_ = kept;
+  buffer_ = std::move(grown);
+  capacity_ = capacity;
+}
+
+Result<bool> ByteSource::fill(size_t min_capacity) {
+  if (eof_) return false;
+  size_t kept = end_ - begin_;
+  if (kept == capacity_ || min_capacity > capacity_) {
+    reserve(std::max({capacity_ * 2, min_capacity, kept + 1}));
+  } else if (end_ == capacity_ || capacity_ - begin_ < min_capacity) {
+    // Only the tail of an unfinished document moves; everything before it was consumed.
+    if (kept) std::memmove(buffer_.get(), buffer_.get() + begin_, kept);
+    base_offset_ += begin_;
+    begin_ = 0;
+    end_ = kept;
+  }
+  while (true) {
+    ssize_t n = ::read(fd_, buffer_.get() + end_, capacity_ - end_);
+    if (n > 0) {
+      end_ += static_cast<size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    return Status(ErrorCode::kIo, "cannot read " + path_ + ": " + std::strerror(errno));
+  }
+}
+
+}  // namespace canonry::formats
