@@ -1071,9 +1071,8 @@ class Compiler {
                                  key == "contentSchema"));
       bool list = key == "allOf" || key == "anyOf" || key == "oneOf" ||
                   (!draft7 && key == "prefixItems") || (draft7 && key == "items");
-      bool map = key == "properties" || key == "patternProperties" ||
-                 (draft7 ? key == "definitions" || key == "dependencies"
-                         : key == "$defs" || key == "dependentSchemas");
+      bool map = key == "properties" || key == "patternProperties" || key == "dependencies" ||
+                 (draft7 ? key == "definitions" : key == "$defs" || key == "dependentSchemas");
       if (single && (value.is_object() || value.type() == Type::kBool)) {
         CANONRY_RETURN_IF_ERROR(index(&value, base, resource, at, dialect, false));
       } else if (list && value.is_array()) {
@@ -1348,11 +1347,10 @@ class Compiler {
         }
       }
     }
-    if (draft7) {
-      if (const Value* rules = schema.find("dependencies")) {
-        CANONRY_RETURN_IF_ERROR(
-            compile_dependencies(*rules, at("dependencies"), keywords, true, true));
-      }
+    // Draft 7's keyword; 2020-12 split it in two but schemas written for both still use it.
+    if (const Value* rules = schema.find("dependencies")) {
+      CANONRY_RETURN_IF_ERROR(
+          compile_dependencies(*rules, at("dependencies"), keywords, true, true));
     }
     if (const Value* format = schema.find("format")) {
       if (!format->is_string()) return schema_error(at("format"), "format must be a string");

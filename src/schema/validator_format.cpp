@@ -197,7 +197,6 @@ bool hostname_label(std::string_view label) {
 }
 
 bool check_hostname(std::string_view s) {
-  if (s.ends_with('.')) s.remove_suffix(1);
   if (s.empty() || s.size() > 253) return false;
   size_t start = 0;
   while (true) {
@@ -351,7 +350,10 @@ bool uri_like(std::string_view s, bool international, bool relative) {
   std::string_view before_query = rest.substr(0, rest.find_first_of("?#"));
   if (before_query.starts_with("//")) {
     std::string_view authority = before_query.substr(2, before_query.find('/', 2) - 2);
-    size_t at = authority.rfind('@');
+    size_t at = authority.find('@');
+    if (at != std::string_view::npos && authority.find('@', at + 1) != std::string_view::npos) {
+      return false;
+    }
     std::string_view host_port =
         at == std::string_view::npos ? authority : authority.substr(at + 1);
     if (at != std::string_view::npos &&
@@ -383,7 +385,7 @@ bool uri_like(std::string_view s, bool international, bool relative) {
     for (char c : port) {
       if (!is_digit(c)) return false;
     }
-    (void)host;
+    if (!host.starts_with('[') && host.find(':') != std::string_view::npos) return false;
   } else if (before_query.find_first_of("[]") != std::string_view::npos) {
     return false;
   }
@@ -407,21 +409,63 @@ bool check_iri_reference(std::string_view s) {
   return uri_like(s, true, true);
 }
 
+// RFC 6570: literals and {expressions} of an optional operator and a list of varspecs.
 bool check_uri_template(std::string_view s) {
-  bool in_expression = false;
-  for (char c : s) {
-    if (c == '{') {
-      if (in_expression) return false;
-      in_expression = true;
-    } else if (c == '}') {
-      if (!in_expression) return false;
-      in_expression = false;
-    } else if (!in_expression && (c == ' ' || c == '"' || c == '<' || c == '>' || c == '\\' ||
-                                  c == '^' || c == '`' || c == '|')) {
-      return false;
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) return false;
+      i += 3;
+      continue;
+    }
+    if (c != '{') {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f ||
+          std::string_view("\"<>\\^`|}").find(c) != std::string_view::npos) {
+        return false;
+      }
+      ++i;
+      continue;
+    }
+    ++i;
+    if (i < s.size() && std::string_view("+#./;?&").find(s[i]) != std::string_view::npos) ++i;
+    while (true) {
+      // varname: varchars, single dots between them
+      size_t start = i;
+      bool dot_allowed = false;
+      while (i < s.size()) {
+        if (is_alpha(s[i]) || is_digit(s[i]) || s[i] == '_') {
+          ++i;
+          dot_allowed = true;
+        } else if (s[i] == '%' && i + 2 < s.size() && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
+          i += 3;
+          dot_allowed = true;
+        } else if (s[i] == '.' && dot_allowed) {
+          ++i;
+          dot_allowed = false;
+        } else {
+          break;
+        }
+      }
+      if (i == start || !dot_allowed) return false;
+      if (i < s.size() && s[i] == '*') {
+        ++i;
+      } else if (i < s.size() && s[i] == ':') {
+        size_t digits_start = ++i;
+        while (i < s.size() && is_digit(s[i])) ++i;
+        size_t count = i - digits_start;
+        if (count == 0 || count > 4 || s[digits_start] == '0') return false;
+      }
+      if (i >= s.size()) return false;
+      if (s[i] == '}') {
+        ++i;
+        break;
+      }
+      if (s[i] != ',') return false;
+      ++i;
     }
   }
-  return !in_expression;
+  return true;
 }
 
 }  // namespace

@@ -221,9 +221,11 @@ Result<std::string> ecma_to_re2(std::string_view p) {
           if (e >= '1' && e <= '9') {
             return Status(ErrorCode::kSchema, "backreferences (\\1...) are not supported");
           }
-          if (std::isalnum(static_cast<unsigned char>(e)) ||
-              (static_cast<unsigned char>(e) & 0x80)) {
-            out += e;  // an identity escape of a letter is the letter itself
+          if (std::isalnum(static_cast<unsigned char>(e))) {
+            return Status(ErrorCode::kSchema, std::string("\\") + e + " is not an ECMA-262 escape");
+          }
+          if (static_cast<unsigned char>(e) & 0x80) {
+            out += e;
           } else {
             out += '\\';
             out += e;
@@ -270,6 +272,11 @@ Result<std::string> ecma_to_re2(std::string_view p) {
         if (p.substr(i, 3) == "(?<") {
           out += "(?P<";
           i += 2;
+        } else if (p.substr(i, 3) == "(?:") {
+          out += "(?:";
+          i += 2;
+        } else if (p.substr(i, 2) == "(?") {
+          return Status(ErrorCode::kSchema, "(? must be followed by :, =, ! or < in ECMA-262");
         } else {
           out += '(';
         }

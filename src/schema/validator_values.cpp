@@ -174,7 +174,21 @@ bool is_multiple_of(const Value& value, const Value& divisor) {
       }
       return true;
     };
-    if (ea - e <= 40 && em - e <= 40 && scale(a, ea - e) && scale(m, em - e)) return a % m == 0;
+    __int128 scaled_a = a, scaled_m = m;
+    if (ea - e <= 40 && em - e <= 40 && scale(scaled_a, ea - e) && scale(scaled_m, em - e)) {
+      return scaled_a % scaled_m == 0;
+    }
+    // A large exponent on the value: A * 10^k mod M by modular exponentiation, exact while the
+    // divisor's scaled mantissa fits 63 bits (then products fit 128).
+    __int128 mm = m < 0 ? -m : m;
+    if (ea > em && mm < (static_cast<__int128>(1) << 63)) {
+      __int128 remainder = (a < 0 ? -a : a) % mm, base = 10 % mm;
+      for (int k = ea - em; k > 0; k >>= 1) {
+        if (k & 1) remainder = remainder * base % mm;
+        base = base * base % mm;
+      }
+      return remainder == 0;
+    }
   }
   double q = numeric_double(value) / numeric_double(divisor);
   return std::isfinite(q) && q == std::floor(q);
