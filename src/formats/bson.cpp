@@ -398,9 +398,9 @@ bool looks_like_bson(const char* data, size_t size) {
   if (length < 5 || length > kMaxPlausibleBsonBytes) return false;
   if (length == 5) return data[4] == '\0';
   if (!valid_element_type(static_cast<uint8_t>(data[4]))) return false;
-  // The first key must end inside the document.
+  // The first key must end inside the document (unless the document is not all there yet).
   size_t limit = std::min<size_t>(size, length);
-  if (std::memchr(data + 5, '\0', limit - 5) == nullptr) return false;
+  if (std::memchr(data + 5, '\0', limit - 5) == nullptr) return size < length;
   if (length <= size && data[length - 1] != '\0') return false;
   return true;
 }

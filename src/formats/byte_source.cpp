@@ -12,7 +12,7 @@
 namespace canonry::formats {
 
 ByteSource::ByteSource(int fd, bool owns_fd, size_t capacity) : fd_(fd), owns_fd_(owns_fd) {
-  reserve(std::max<size_t>(capacity, 4096));
+  reserve(std::max<size_t>(capacity, 16));
 }
 
 ByteSource::~ByteSource() {
@@ -36,11 +36,10 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open(const std::string& path, si
   return source;
 }
 
-std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view bytes) {
-  auto source = std::unique_ptr<ByteSource>(new ByteSource(-1, false, bytes.size()));
-  if (!bytes.empty()) std::memcpy(source->buffer_.get(), bytes.data(), bytes.size());
-  source->end_ = bytes.size();
-  source->eof_ = true;
+std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view bytes, size_t chunk_bytes) {
+  auto source = std::unique_ptr<ByteSource>(new ByteSource(-1, false, chunk_bytes));
+  source->memory_.assign(bytes);
+  source->path_ = "memory";
   return source;
 }
 
@@ -67,6 +66,14 @@ Result<bool> ByteSource::fill(size_t min_capacity) {
     base_offset_ += begin_;
     begin_ = 0;
     end_ = kept;
+  }
+  if (fd_ < 0) {
+    size_t n = std::min(capacity_ - end_, memory_.size() - memory_read_);
+    std::memcpy(buffer_.get() + end_, memory_.data() + memory_read_, n);
+    memory_read_ += n;
+    end_ += n;
+    eof_ = n == 0;
+    return n > 0;
   }
   while (true) {
     ssize_t n = ::read(fd_, buffer_.get() + end_, capacity_ - end_);

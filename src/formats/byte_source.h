@@ -21,8 +21,8 @@ class ByteSource {
  public:
   // A file path, or "-" for standard input.
   static Result<std::unique_ptr<ByteSource>> open(const std::string& path, size_t chunk_bytes);
-  // Reads from memory (tests, fuzzing): the bytes are copied once into the buffer.
-  static std::unique_ptr<ByteSource> from_memory(std::string_view bytes);
+  // Reads from a copy of `bytes`, in chunks as from a file.
+  static std::unique_ptr<ByteSource> from_memory(std::string_view bytes, size_t chunk_bytes);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
@@ -45,8 +45,10 @@ class ByteSource {
   ByteSource(int fd, bool owns_fd, size_t capacity);
   void reserve(size_t capacity);
 
-  int fd_ = -1;
+  int fd_ = -1;  // -1: reading from memory_
   bool owns_fd_ = false;
+  std::string memory_;
+  size_t memory_read_ = 0;
   std::string path_;
   std::unique_ptr<char[]> buffer_;
   size_t capacity_ = 0;  // usable bytes; kPadding more are allocated after them

@@ -112,7 +112,8 @@ Result<std::unique_ptr<RecordReader>> open_reader(const std::string& path, Reade
 Result<std::unique_ptr<RecordReader>> open_memory_reader(std::string_view bytes,
                                                          const std::string& name,
                                                          ReaderOptions options) {
-  return open_source(ByteSource::from_memory(bytes), name, options);
+  if (options.read_chunk_bytes == 0) options.read_chunk_bytes = ReaderOptions().read_chunk_bytes;
+  return open_source(ByteSource::from_memory(bytes, options.read_chunk_bytes), name, options);
 }
 
 }  // namespace canonry::formats

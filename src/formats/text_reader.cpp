@@ -230,7 +230,8 @@ class TextReader final : public RecordReader {
         data = source_->data();
         size = source_->size();
       }
-      if (scan_.advance(data, size)) {
+      // Never scan past the limit: an unclosed bracket must not make the scan run to the end.
+      if (scan_.advance(data, std::min(size, max_bytes_ + 1))) {
         std::string_view text(data, scan_.pos);
         source_->consume(scan_.pos);
         line_ += scan_.newlines;
