@@ -1,6 +1,7 @@
 #include "schema/discover.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <numeric>
 
 #include "json/writer.h"
@@ -220,7 +221,7 @@ void pretty_value(std::string& out, std::string_view text, size_t at, size_t ind
   }
   std::string spaced;
   append_spaced(spaced, compact);
-  if (compact.size() == 2 || column + spaced.size() <= width) {
+  if (compact.size() == 2 || width == SIZE_MAX || column + spaced.size() <= width) {
     out += spaced;
     return;
   }
@@ -244,7 +245,9 @@ void pretty_value(std::string& out, std::string_view text, size_t at, size_t ind
       col += key_end - i + 2;
       i = key_end + 1;  // past ':'
     }
-    pretty_value(out, text, i, indent + 2, col, width);
+    // Statistics stay on one line however long: the schema's structure is what people scan.
+    bool statistics = open == '{' && out.ends_with("\"x-profile\": ");
+    pretty_value(out, text, i, indent + 2, col, statistics ? SIZE_MAX : width);
     i = value_end(text, i);
   }
   out += '\n';

@@ -222,6 +222,22 @@ uint64_t identity_hash(Type type, std::string_view payload) {
   return hash_bytes(payload, seed);
 }
 
+// Tie-break of equally frequent values in `top`: by type, then in the type's natural order.
+bool identity_less(const ValueCounter::Entry& a, const ValueCounter::Entry& b) {
+  if (a.type != b.type) return a.type < b.type;
+  bool fixed = a.payload.size() == 8 && b.payload.size() == 8;
+  if (fixed && (a.type == Type::kInteger || a.type == Type::kDate || a.type == Type::kTimestamp ||
+                a.type == Type::kNumber)) {
+    uint64_t x, y;
+    std::memcpy(&x, a.payload.data(), 8);
+    std::memcpy(&y, b.payload.data(), 8);
+    if (a.type == Type::kNumber) return std::bit_cast<double>(x) < std::bit_cast<double>(y);
+    if (a.type == Type::kTimestamp) return x < y;
+    return static_cast<int64_t>(x) < static_cast<int64_t>(y);
+  }
+  return a.payload < b.payload;
+}
+
 std::string_view bounded_prefix(std::string_view s, size_t bound) {
   if (s.size() <= bound) return s;
   size_t cut = bound;
@@ -733,14 +749,21 @@ void append_stats_members(std::string& out, const FieldNode& node, uint64_t pare
     std::partial_sort(order.begin(), order.begin() + shown, order.end(),
                       [](const ValueCounter::Entry* a, const ValueCounter::Entry* b) {
                         if (a->count != b->count) return a->count > b->count;
-                        if (a->type != b->type) return a->type < b->type;
-                        return a->payload < b->payload;
+                        return identity_less(*a, *b);
                       });
     out += ",\"top\":[";
     for (size_t i = 0; i < shown; ++i) {
       if (i > 0) out += ',';
       out += "{\"value\":";
-      json::append_value(out, value_from_identity(order[i]->type, order[i]->payload));
+      if (order[i]->type == Type::kDecimal) {
+        // Written as {"$numberDecimal": …}, not as the plain number append_value makes of it,
+        // so that a decimal and a double with the same digits stay apart.
+        out += "{\"$numberDecimal\":";
+        json::append_quoted(out, order[i]->payload);
+        out += '}';
+      } else {
+        json::append_value(out, value_from_identity(order[i]->type, order[i]->payload));
+      }
       out += ",\"count\":";
       json::append_int(out, static_cast<int64_t>(order[i]->count));
       out += '}';
