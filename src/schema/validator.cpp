@@ -206,7 +206,7 @@ class TypeKeyword : public Keyword {
              Annotations*) const override {
     if (type_bits(v) & mask_) return true;
     ev.report(path, location_,
-              fmt::format("must be {}, not {}", names_, json::type_name(v.type())));
+              fmt::format("must be of type {}, not {}", names_, json::type_name(v.type())));
     return false;
   }
 

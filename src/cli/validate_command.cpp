@@ -1,0 +1,262 @@
+// canonry validate --schema SCHEMA [--assert-formats] [--draft D] INPUT... (DESIGN 4.1): one JSON
+// line per invalid record, {"record": N, "errors": [{"path", "message"}]}, N counting from 1
+// across all inputs; exit 0 when every record is valid, 1 otherwise.
+//
+// Inputs are JSON lines or concatenated JSON documents (MongoDB extended JSON recognised), and
+// every document is one record whatever its type: a top-level array is a record here, not a list
+// of records as `--format json` readers take it, because schemas may describe arrays.
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/io.h"
+#include "formats/byte_source.h"
+#include "formats/text_reader.h"
+#include "json/parser.h"
+#include "json/writer.h"
+#include "schema/validator.h"
+#include "schema/validator_internal.h"
+
+namespace canonry::cli {
+namespace {
+
+struct ValidateOptions {
+  std::string schema;
+  bool assert_formats = false;
+  std::string draft = "2020-12";
+  size_t max_errors = 16;
+  std::vector<std::string> inputs;
+};
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kIo, path + ": cannot open");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return Status(ErrorCode::kIo, path + ": cannot read");
+  return buffer.str();
+}
+
+// file: URIs of absolute paths, the base of the schema file's relative references.
+std::string file_uri(const std::string& path) {
+  std::error_code ignored;
+  std::string absolute = std::filesystem::absolute(path, ignored).lexically_normal().string();
+  std::string uri = "file://";
+  for (char c : absolute) {
+    unsigned char byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || std::string_view("/-._~").find(c) != std::string_view::npos) {
+      uri += c;
+    } else {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", byte);
+      uri += escaped;
+    }
+  }
+  return uri;
+}
+
+// Remote references of a schema file: other files, named relative to it (or by file: URI).
+Result<std::string> resolve_file(std::string_view uri) {
+  constexpr std::string_view kScheme = "file://";
+  if (!uri.starts_with(kScheme)) {
+    return Status(ErrorCode::kIo, "only files can be referenced (no network access)");
+  }
+  std::string path;
+  if (!schema::detail::percent_decode(uri.substr(kScheme.size()), path)) {
+    return Status(ErrorCode::kIo, "malformed file URI");
+  }
+  return read_file(path);
+}
+
+void write_invalid(std::string& out, uint64_t record,
+                   const std::vector<schema::ValidationError>& errors) {
+  json::Writer writer(out);
+  writer.begin_object();
+  writer.key("record");
+  writer.raw(std::to_string(record));
+  writer.key("errors");
+  writer.begin_array();
+  for (const auto& error : errors) {
+    writer.begin_object();
+    writer.key("path");
+    writer.string(error.instance_path);
+    writer.key("message");
+    writer.string(error.message);
+    writer.end_object();
+  }
+  writer.end_array();
+  writer.end_object();
+  out += '\n';
+}
+
+struct Counts {
+  uint64_t records = 0;
+  uint64_t invalid = 0;
+  bool input_failed = false;
+};
+
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+// Validates one record's text: parse, check, and print it when invalid.
+void validate_document(std::string_view text, const std::string& where,
+                       const schema::Validator& validator, json::Parser& parser, Arena& arena,
+                       OutputFile& out, Counts& counts) {
+  arena.reset();
+  ++counts.records;
+  auto document = parser.parse_padded(text, arena);
+  if (!document) {
+    ++counts.invalid;
+    write_invalid(out.buffer(), counts.records,
+                  {{"", "", "not JSON (" + where + "): " + document.status().message()}});
+  } else if (!validator.is_valid(*document)) {
+    ++counts.invalid;
+    write_invalid(out.buffer(), counts.records, validator.validate(*document));
+  }
+  out.maybe_flush();
+}
+
+// JSON lines when the first document ends on its line, so that a broken line stays one bad
+// record; otherwise concatenated documents framed by their structure.
+Status validate_input(const std::string& input, const schema::Validator& validator,
+                      json::Parser& parser, Arena& arena, OutputFile& out, Counts& counts) {
+  auto opened = formats::ByteSource::open(input, 1 << 20);
+  if (!opened) return opened.take_status();
+  formats::ByteSource& source = **opened;
+  const size_t max_bytes = parser.options().max_document_bytes;
+  int64_t line = 1;
+  std::optional<bool> lines_mode;
+  while (true) {
+    // Skip blanks between documents.
+    size_t blank = 0;
+    while (blank < source.size() && is_blank(source.data()[blank])) {
+      line += source.data()[blank] == '\n';
+      ++blank;
+    }
+    source.consume(blank);
+    if (source.size() == 0) {
+      auto more = source.fill();
+      if (!more) return more.take_status();
+      if (!*more) return Status::ok();
+      continue;
+    }
+    std::string where = input + ":" + std::to_string(line);
+    formats::DocumentScan scan;
+    size_t length = 0;
+    while (true) {
+      const char* data = source.data();
+      size_t size = source.size();
+      if (lines_mode.value_or(false)) {
+        const void* newline = std::memchr(data, '\n', size);
+        if (newline != nullptr || source.exhausted()) {
+          length = newline ? static_cast<const char*>(newline) - data : size;
+          break;
+        }
+      } else if (scan.advance(data, size)) {
+        length = scan.pos;
+        if (!lines_mode) {
+          size_t rest = length;
+          while (rest < size && (data[rest] == ' ' || data[rest] == '\t' || data[rest] == '\r')) {
+            ++rest;
+          }
+          lines_mode = scan.newlines == 0 && (rest == size || data[rest] == '\n');
+        }
+        break;
+      } else if (source.exhausted()) {
+        length = size;  // the last document runs to the end of the input
+        break;
+      }
+      if (size > max_bytes) {
+        return Status(ErrorCode::kTooLarge,
+                      where + ": a document larger than " + std::to_string(max_bytes) + " bytes");
+      }
+      auto more = source.fill(size * 2);
+      if (!more) return more.take_status();
+    }
+    std::string_view text(source.data(), length);
+    validate_document(text, where, validator, parser, arena, out, counts);
+    for (char c : text) line += c == '\n';
+    source.consume(length);
+  }
+}
+
+int run_validate(const ValidateOptions& options) {
+  auto schema_text = read_file(options.schema);
+  if (!schema_text) {
+    std::fprintf(stderr, "canonry validate: %s\n", schema_text.status().message().c_str());
+    return kExitBadInput;
+  }
+  Arena schema_arena;
+  json::ParseOptions plain;
+  plain.extended_json = false;  // a schema is plain JSON: {"$ref": ...} is no wrapper
+  auto schema_value = json::parse(*schema_text, schema_arena, plain);
+  if (!schema_value) {
+    std::fprintf(stderr, "canonry validate: %s: %s\n", options.schema.c_str(),
+                 schema_value.status().to_string().c_str());
+    return kExitBadInput;
+  }
+  schema::ValidatorOptions validator_options;
+  validator_options.assert_formats = options.assert_formats;
+  validator_options.max_errors = options.max_errors;
+  validator_options.resolve_remote = resolve_file;
+  validator_options.base_uri = file_uri(options.schema);
+  validator_options.default_draft =
+      options.draft == "7" ? schema::Draft::k7 : schema::Draft::k2020_12;
+  auto validator = schema::Validator::compile(*schema_value, validator_options);
+  if (!validator) {
+    std::fprintf(stderr, "canonry validate: %s: %s (at %s)\n", options.schema.c_str(),
+                 validator.status().message().c_str(), validator.status().path().c_str());
+    return kExitBadInput;
+  }
+  OutputFile out;
+  if (Status opened = out.open("-"); !opened) {
+    std::fprintf(stderr, "canonry validate: %s\n", opened.message().c_str());
+    return kExitBadInput;
+  }
+  Counts counts;
+  json::Parser parser;
+  Arena arena(256 * 1024);
+  for (const std::string& input : options.inputs) {
+    Status status = validate_input(input, *validator, parser, arena, out, counts);
+    if (!status) {
+      std::fprintf(stderr, "canonry validate: %s\n", status.message().c_str());
+      counts.input_failed = true;
+    }
+  }
+  if (!out.close()) {
+    std::fprintf(stderr, "canonry validate: cannot write the output\n");
+    return kExitBadInput;
+  }
+  std::fprintf(stderr, "canonry validate: %llu records, %llu invalid\n",
+               static_cast<unsigned long long>(counts.records),
+               static_cast<unsigned long long>(counts.invalid));
+  return counts.invalid == 0 && !counts.input_failed ? kExitOk : kExitBadInput;
+}
+
+Command add_validate(CLI::App& app) {
+  auto options = std::make_shared<ValidateOptions>();
+  CLI::App* sub =
+      app.add_subcommand("validate", "Validate records against a JSON Schema (2020-12 or draft 7)");
+  sub->add_option("--schema", options->schema, "JSON Schema file")->required();
+  sub->add_flag("--assert-formats", options->assert_formats,
+                "Fail values that break their `format` (by default formats are annotations)");
+  sub->add_option("--draft", options->draft, "Dialect of a schema without $schema: 2020-12 or 7")
+      ->check(CLI::IsMember({"2020-12", "7"}))
+      ->capture_default_str();
+  sub->add_option("--max-errors", options->max_errors, "Errors reported per record")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  sub->add_option("inputs", options->inputs, "Input files, or - for standard input")->required();
+  return {sub, [options] { return run_validate(*options); }};
+}
+
+CANONRY_COMMAND(add_validate);
+
+}  // namespace
+}  // namespace canonry::cli
