@@ -33,6 +33,8 @@ TEST(Decimal, Arithmetic) {
   EXPECT_EQ(d("-2.665").round_half_even(2).to_string(), "-2.66");
   EXPECT_EQ(d("9.999").round_half_even(2).to_string(), "10.00");
   EXPECT_EQ(d("1234").round_half_even(-2).to_string(), "1200");
+  EXPECT_EQ(d("12.5").round_half_even(2).to_string(), "12.50");
+  EXPECT_EQ(d("0").round_half_even(2).to_string(), "0.00");
   EXPECT_TRUE(d("1.10") == d("1.1"));
   EXPECT_TRUE(d("-1") < d("0.5"));
   EXPECT_EQ(*d("42.000").to_int64(), 42);

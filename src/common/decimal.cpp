@@ -248,7 +248,13 @@ double Decimal::to_double() const {
 Decimal Decimal::round_half_even(int digits) const {
   // Number of coefficient digits to drop so that the exponent becomes -digits.
   int64_t drop = static_cast<int64_t>(-digits) - exponent_;
-  if (drop <= 0) return *this;
+  if (drop <= 0) {
+    // Already exact at that precision: written with exactly `digits` places, like money is.
+    Decimal padded = *this;
+    if (!padded.digits_.empty()) padded.digits_.append(static_cast<size_t>(-drop), '0');
+    padded.exponent_ = -digits;
+    return padded;
+  }
   Decimal d;
   d.negative_ = negative_;
   d.exponent_ = -digits;
