@@ -1221,6 +1221,11 @@ void JsonPath::evaluate_nodes(const json::Value& root, NodeVisitor visit) const 
 void JsonPath::evaluate_range(size_t begin, size_t end, const json::Value& root,
                               const json::Value& start,
                               const std::function<void(const json::Value&)>& visit) const {
+  evaluate_range_nodes(begin, end, root, start, NodeVisitor(visit));
+}
+
+void JsonPath::evaluate_range_nodes(size_t begin, size_t end, const json::Value& root,
+                                    const json::Value& start, NodeVisitor visit) const {
   end = std::min(end, impl_->query.segments.size());
   if (begin > end) return;
   auto sink = [&visit](const json::Value& node) {

@@ -61,8 +61,16 @@ class JsonPath {
   void evaluate_nodes(const json::Value& root, NodeVisitor visit) const;
 
   // Evaluates segments [begin, end) starting from `start`; `root` is what `$` denotes in filters.
+  // Callables other than std::function take the template, which wraps them without allocating.
   void evaluate_range(size_t begin, size_t end, const json::Value& root, const json::Value& start,
                       const std::function<void(const json::Value&)>& visit) const;
+  template <typename Visit>
+  void evaluate_range(size_t begin, size_t end, const json::Value& root, const json::Value& start,
+                      Visit&& visit) const {
+    evaluate_range_nodes(begin, end, root, start, NodeVisitor(visit));
+  }
+  void evaluate_range_nodes(size_t begin, size_t end, const json::Value& root,
+                            const json::Value& start, NodeVisitor visit) const;
 
   // For singular queries: the node, or nullptr when there is none. Allocates nothing. For other
   // queries: nullptr.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -149,6 +150,12 @@ TEST_F(JsonPathTest, EvaluateRangeStartsAnywhere) {
   values.clear();
   p.evaluate_range(3, 99, root, root, [&](const json::Value&) { values.push_back(0); });
   EXPECT_TRUE(values.empty());
+  const std::function<void(const json::Value&)> collect = [&](const json::Value& node) {
+    values.push_back(node.as_int());
+  };
+  p.evaluate_range(2, 4, root, root.find("rows")->items()[1], collect);
+  p.evaluate_range(2, 4, root, second_row, collect);
+  EXPECT_EQ(values, (std::vector<int64_t>{4, 3}));
 }
 
 TEST_F(JsonPathTest, NormalizedPathsEscapeNames) {
