@@ -52,10 +52,10 @@ int run_map(const MapOptions& options) {
     std::fprintf(stderr, "canonry map: %s\n", plan.status().message().c_str());
     return kExitBadInput;
   }
-  // The command line wins over the spec's source.format.
-  std::string format_name = options.format;
-  if (format_name == "auto" && !spec->source_format.empty()) format_name = spec->source_format;
-  auto format = formats::parse_format(format_name);
+  // The spec's source.format describes the pipeline source; the files given here may be a
+  // dump of it in another format (a .bson of a collection read as JSON in production), so the
+  // format is the command line's or detected, never taken from the spec.
+  auto format = formats::parse_format(options.format);
   if (!format) {
     std::fprintf(stderr, "canonry map: --format: %s\n", format.status().message().c_str());
     return kExitUsage;
