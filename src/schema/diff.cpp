@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 
 #include "json/parser.h"
@@ -203,14 +204,27 @@ std::vector<Change> diff_shapes(const Shape& old_shape, const Shape& new_shape,
   std::vector<std::string> order;
   for (const auto& [path, shape] : old_shape.fields) order.push_back(path);
   size_t after = 0;
+  std::string_view predecessor;
   for (const auto& [path, shape] : new_shape.fields) {
     auto it = std::find(order.begin(), order.end(), path);
     if (it != order.end()) {
       after = static_cast<size_t>(it - order.begin()) + 1;
     } else {
+      // Past the old descendants of the predecessor's branch that is a sibling of `path`, so
+      // that a new member does not land between an old member and its children.
+      std::string_view branch;
+      for (const std::string& q : order) {
+        bool holds_predecessor = q == predecessor || under(predecessor, q);
+        bool holds_path = q == path || under(path, q);
+        if (holds_predecessor && !holds_path && (branch.empty() || q.size() < branch.size())) {
+          branch = q;
+        }
+      }
+      while (!branch.empty() && after < order.size() && under(order[after], branch)) ++after;
       order.insert(order.begin() + static_cast<std::ptrdiff_t>(after), path);
       ++after;
     }
+    predecessor = path;
   }
 
   std::vector<Change> changes;
@@ -260,31 +274,36 @@ std::string changes_to_json(const std::vector<Change>& changes) {
       std::any_of(changes.begin(), changes.end(), [](const Change& c) { return c.breaking; });
   std::map<std::string, int> counts;
   for (const Change& c : changes) ++counts[c.kind];
-  std::string out = "{\"compatibility\":";
-  json::append_quoted(out, breaking ? "breaking" : "backward-compatible");
-  out += ",\"summary\":{";
-  bool first = true;
+  std::string summary = "{";
   for (const auto& [kind, n] : counts) {
-    if (!first) out += ',';
-    first = false;
-    json::append_quoted(out, kind);
-    out += ':';
-    json::append_int(out, n);
+    if (summary.size() > 1) summary += ',';
+    json::append_quoted(summary, kind);
+    summary += ':';
+    json::append_int(summary, n);
   }
-  out += "},\"changes\":[";
+  summary += '}';
+  // One change per line: a drift report is read (and grepped) change by change.
+  std::string out = "{\n  \"compatibility\": ";
+  json::append_quoted(out, breaking ? "breaking" : "backward-compatible");
+  out += ",\n  \"summary\": ";
+  out += pretty_json(summary, SIZE_MAX);
+  out.pop_back();
+  out += ",\n  \"changes\": [";
   for (size_t i = 0; i < changes.size(); ++i) {
     const Change& c = changes[i];
-    if (i > 0) out += ',';
-    out += "{\"path\":";
-    json::append_quoted(out, c.path);
-    out += ",\"kind\":";
-    json::append_quoted(out, c.kind);
-    out += ",\"old\":" + c.old_json + ",\"new\":" + c.new_json + ",\"compatibility\":";
-    json::append_quoted(out, c.breaking ? "breaking" : "backward-compatible");
-    out += '}';
+    std::string compact = "{\"path\":";
+    json::append_quoted(compact, c.path);
+    compact += ",\"kind\":";
+    json::append_quoted(compact, c.kind);
+    compact += ",\"old\":" + c.old_json + ",\"new\":" + c.new_json + ",\"compatibility\":";
+    json::append_quoted(compact, c.breaking ? "breaking" : "backward-compatible");
+    compact += '}';
+    out += i > 0 ? ",\n    " : "\n    ";
+    out += pretty_json(compact, SIZE_MAX);
+    out.pop_back();
   }
-  out += "]}";
-  return pretty_json(out);
+  out += changes.empty() ? "]\n}\n" : "\n  ]\n}\n";
+  return out;
 }
 
 std::string changes_to_text(const std::vector<Change>& changes) {
