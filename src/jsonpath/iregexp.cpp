@@ -140,6 +140,14 @@ class Translator {
         }
         return true;
       }
+      case '^':
+      case '$':
+        // I-Regexp's grammar makes these ordinary characters, but its ECMAScript mapping (RFC
+        // 9485 section 5.3), the JSONPath compliance suite and what users write all read them as
+        // anchors of the whole string; so do we.
+        ++i_;
+        out_ += c == '^' ? "^" : "$";
+        return true;
       case ')':
       case '*':
       case '+':
