@@ -241,12 +241,20 @@ struct Plan::Impl {
 
   // ---- execute -------------------------------------------------------------------------------
 
-  struct Run {
-    const Value& document;
-    Arena& arena;
+  // Per-thread scratch reused across records, so that mapping a record allocates from the heap
+  // only when a record is larger than every one before it.
+  struct Scratch {
     std::vector<Touched> touched;
     std::vector<uint32_t> indices;      // element indices of the current position, while descending
     std::vector<uint32_t> index_store;  // copies for touched slots
+  };
+
+  struct Run {
+    const Value& document;
+    Arena& arena;
+    std::vector<Touched>& touched;
+    std::vector<uint32_t>& indices;
+    std::vector<uint32_t>& index_store;
   };
 
   static Slot* new_slot(Arena& arena) {
@@ -465,7 +473,8 @@ struct Plan::Impl {
   }
 
   bool execute(const Value& document, Arena& arena, Slot*& root, MapInfo& info, MapError& error) {
-    Run run{document, arena, {}, {}, {}};
+    thread_local Scratch scratch;
+    Run run{document, arena, scratch.touched, scratch.indices, scratch.index_store};
     root = new_slot(arena);
     for (const Field& field : fields) {
       if (!run_field(run, field, root, error)) return false;

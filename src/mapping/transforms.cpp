@@ -187,6 +187,11 @@ class ToDecimal final : public Transform {
       if (!Decimal::parse(in.as_string())) return cannot(name(), in, "not a finite decimal");
       return in;
     }
+    // A JSON number in plain notation already is its exact decimal text: no need to parse it.
+    std::string_view text = in.number_text();
+    if (!text.empty() && text.find_first_of("eE") == std::string_view::npos) {
+      return Value::decimal(text);
+    }
     auto d = to_decimal(in);
     if (!d) return cannot(name(), in, "not a number");
     return decimal_value(arena, *d);
