@@ -5,6 +5,7 @@
 // Inputs are JSON lines or concatenated JSON documents (MongoDB extended JSON recognised), and
 // every document is one record whatever its type: a top-level array is a record here, not a list
 // of records as `--format json` readers take it, because schemas may describe arrays.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -181,7 +182,7 @@ Status validate_input(const std::string& input, const schema::Validator& validat
     }
     std::string_view text(source.data(), length);
     validate_document(text, where, validator, parser, arena, out, counts);
-    for (char c : text) line += c == '\n';
+    if (!lines_mode.value_or(false)) line += std::count(text.begin(), text.end(), '\n');
     source.consume(length);
   }
 }

@@ -240,6 +240,8 @@ class EnumKeyword : public Keyword {
 
  private:
   std::vector<Value> values_;
+  std::vector<std::string_view> strings_;
+  bool only_plain_strings_ = false;
   bool is_const_;
 };
 
@@ -451,6 +453,8 @@ class DependentRequiredKeyword : public Keyword {
 
 // ---- applicators ----
 
+// properties, patternProperties and additionalProperties in one pass over the members, with
+// the `required` names that are also properties checked on the way (a bit per name).
 class ObjectKeyword : public Keyword {
  public:
   struct Pattern {
@@ -458,27 +462,53 @@ class ObjectKeyword : public Keyword {
     const Node* node;
   };
   ObjectKeyword(std::string location, std::vector<std::pair<std::string, const Node*>> properties,
-                std::vector<Pattern> patterns, const Node* additional)
+                std::vector<Pattern> patterns, const Node* additional,
+                std::vector<std::string> required, std::string required_location)
       : Keyword(std::move(location)),
-        properties_(std::move(properties)),
         patterns_(std::move(patterns)),
-        additional_(additional) {
-    if (properties_.size() > 8) {
-      for (const auto& [name, node] : properties_) index_.emplace(name, node);
+        additional_(additional),
+        required_(std::move(required)),
+        required_location_(std::move(required_location)) {
+    for (auto& [name, node] : properties) {
+      int bit = -1;
+      auto it = std::find(required_.begin(), required_.end(), name);
+      if (it != required_.end()) bit = static_cast<int>(it - required_.begin());
+      properties_.push_back({std::move(name), node, bit});
+    }
+    if (!required_.empty()) required_all_ = ~0ULL >> (64 - required_.size());
+    for (size_t i = 0; i < properties_.size(); ++i) {
+      size_t length = std::min(properties_[i].name.size(), kLongName);
+      if (by_length_.size() <= length) by_length_.resize(length + 1);
+      by_length_[length].push_back(static_cast<uint32_t>(i));
     }
   }
+
+  // Whether `required` can be checked here: every name is a property, at most 64 of them.
+  static bool can_take_required(const std::vector<std::pair<std::string, const Node*>>& properties,
+                                const std::vector<std::string>& required) {
+    if (required.size() > 64) return false;
+    for (const std::string& name : required) {
+      bool found = false;
+      for (const auto& property : properties) found = found || property.first == name;
+      if (!found) return false;
+    }
+    return true;
+  }
+
   bool check(const Value& v, Eval& ev, const Path* path, const Scope* scope,
              Annotations* ann) const override {
     if (!v.is_object()) return true;
     bool ok = true;
+    uint64_t seen = 0;
     auto members = v.members();
     for (size_t i = 0; i < members.size(); ++i) {
       const json::Member& member = members[i];
       Path child{path, member.key, 0, false};
       bool matched = false;
-      if (const Node* node = find_property(member.key)) {
+      if (const Property* property = find_property(member.key)) {
         matched = true;
-        if (!evaluate(*node, member.value, ev, &child, scope, nullptr)) {
+        if (property->required_bit >= 0) seen |= 1ULL << property->required_bit;
+        if (!evaluate(*property->node, member.value, ev, &child, scope, nullptr)) {
           ok = false;
           if (!ev.keep_going()) return false;
         }
@@ -505,25 +535,49 @@ class ObjectKeyword : public Keyword {
       }
       if (ann != nullptr && matched) ann->props[i] = true;
     }
+    if (seen != required_all_) {
+      for (size_t bit = 0; bit < required_.size(); ++bit) {
+        if (seen & (1ULL << bit)) continue;
+        ev.report(path, required_location_,
+                  fmt::format("missing required property \"{}\"", required_[bit]));
+        if (!ev.keep_going()) break;
+      }
+      return false;
+    }
     return ok;
   }
 
  private:
-  const Node* find_property(std::string_view key) const {
-    if (!index_.empty()) {
-      auto it = index_.find(key);
-      return it == index_.end() ? nullptr : it->second;
-    }
-    for (const auto& [name, node] : properties_) {
-      if (name == key) return node;
+  static constexpr size_t kLongName = 64;  // names this long and longer share one bucket
+  struct Property {
+    std::string name;
+    const Node* node;
+    int required_bit;
+  };
+
+  const Property* find_property(std::string_view key) const {
+    size_t length = std::min(key.size(), kLongName);
+    if (length >= by_length_.size()) return nullptr;
+    for (uint32_t index : by_length_[length]) {
+      const Property& property = properties_[index];
+      // Names of one length usually differ at their ends: check those before all the bytes.
+      if (property.name.size() == key.size() &&
+          (key.empty() ||
+           (property.name.back() == key.back() && property.name.front() == key.front())) &&
+          property.name == key) {
+        return &property;
+      }
     }
     return nullptr;
   }
 
-  std::vector<std::pair<std::string, const Node*>> properties_;
-  std::unordered_map<std::string_view, const Node*> index_;
+  std::vector<Property> properties_;
+  std::vector<std::vector<uint32_t>> by_length_;  // property indices by name length
   std::vector<Pattern> patterns_;
   const Node* additional_;
+  std::vector<std::string> required_;
+  std::string required_location_;
+  uint64_t required_all_ = 0;
 };
 
 class PropertyNamesKeyword : public Keyword {
@@ -1244,6 +1298,7 @@ class Compiler {
     std::vector<std::unique_ptr<Keyword>>& keywords = node.keywords;
     const Draft draft = info.dialect.draft;
     const bool draft7 = draft == Draft::k7;
+    std::vector<std::string> required_names;
 
     auto add_ref = [&](std::string_view key, bool dynamic) -> Status {
       const Value* ref = schema.find(key);
@@ -1336,9 +1391,7 @@ class Compiler {
       if (const Value* required = schema.find("required")) {
         auto names = string_list(*required, at("required"));
         if (!names) return names.take_status();
-        if (!names->empty()) {
-          keywords.push_back(std::make_unique<RequiredKeyword>(at("required"), std::move(*names)));
-        }
+        required_names = std::move(*names);
       }
       if (!draft7) {
         if (const Value* rules = schema.find("dependentRequired")) {
@@ -1404,7 +1457,11 @@ class Compiler {
         keywords.push_back(std::make_unique<IfKeyword>(at("if"), *if_node, nullptr, nullptr));
       }
     }
-    CANONRY_RETURN_IF_ERROR(compile_object(schema, info, keywords));
+    CANONRY_RETURN_IF_ERROR(compile_object(schema, info, keywords, required_names));
+    if (!required_names.empty()) {
+      keywords.push_back(
+          std::make_unique<RequiredKeyword>(at("required"), std::move(required_names)));
+    }
     if (const Value* names = schema.find("propertyNames")) {
       auto n = subschema(*names, at("propertyNames"));
       if (!n) return n.take_status();
@@ -1522,8 +1579,10 @@ class Compiler {
     return Status::ok();
   }
 
+  // Takes `required` over (leaving it empty) when the object keyword can check it.
   Status compile_object(const Value& schema, const Info& info,
-                        std::vector<std::unique_ptr<Keyword>>& keywords) {
+                        std::vector<std::unique_ptr<Keyword>>& keywords,
+                        std::vector<std::string>& required) {
     const Value* properties = schema.find("properties");
     const Value* patterns = schema.find("patternProperties");
     const Value* additional = schema.find("additionalProperties");
@@ -1565,8 +1624,11 @@ class Compiler {
       if (properties == nullptr && patterns == nullptr)
         location = info.location + "/additionalProperties";
     }
-    keywords.push_back(std::make_unique<ObjectKeyword>(location, std::move(property_nodes),
-                                                       std::move(pattern_nodes), additional_node));
+    std::vector<std::string> taken;
+    if (ObjectKeyword::can_take_required(property_nodes, required)) taken.swap(required);
+    keywords.push_back(std::make_unique<ObjectKeyword>(
+        location, std::move(property_nodes), std::move(pattern_nodes), additional_node,
+        std::move(taken), info.location + "/required"));
     return Status::ok();
   }
 
