@@ -305,10 +305,11 @@ class CountKeyword : public Keyword {
       count = v.size();
     }
     if (is_max_ ? count <= limit_ : count >= limit_) return true;
-    static constexpr const char* kUnits[] = {"characters", "items", "properties"};
+    static constexpr const char* kUnits[2][3] = {{"character", "item", "property"},
+                                                 {"characters", "items", "properties"}};
     ev.report(path, location_,
               fmt::format("must have {} {} {}, has {}", is_max_ ? "at most" : "at least", limit_,
-                          kUnits[what_], count));
+                          kUnits[limit_ != 1][what_], count));
     return false;
   }
 
@@ -646,7 +647,8 @@ class ItemsKeyword : public Keyword {
       Path child{path, {}, i, true};
       if (node->boolean == 0 && node == rest_) {
         ev.report(&child, node->location,
-                  fmt::format("must have at most {} items, has {}", prefix_.size(), items.size()));
+                  fmt::format("must have at most {} item{}, has {}", prefix_.size(),
+                              prefix_.size() == 1 ? "" : "s", items.size()));
         return false;
       }
       if (!evaluate(*node, items[i], ev, &child, scope, nullptr)) {
