@@ -105,8 +105,17 @@ std::string pointer_of(const Path* path) {
 
 constexpr int kMaxEvaluationDepth = 2000;
 
+// The references being followed, innermost first: a reference that comes back to a schema it is
+// already applying to the same instance value would recurse forever.
+struct RefFrame {
+  const RefFrame* parent;
+  const Node* target;
+  const Value* instance;
+};
+
 struct Eval {
   std::vector<ValidationError>* errors = nullptr;  // nullptr: only the verdict is wanted
+  const RefFrame* refs = nullptr;
   size_t max_errors = 16;
   bool dynamic = false;  // the schema uses $dynamicRef: keep the dynamic scope
   int depth = 0;
@@ -832,13 +841,32 @@ class IfKeyword : public Keyword {
   const Node* else_;
 };
 
+// Applies a reference's target, failing instead of recursing when it is already being applied to
+// this very value (only in-place applicators lie between, so the frames to look at are the
+// innermost ones with the same instance).
+bool follow(const Node& target, const Value& v, Eval& ev, const Path* path, const Scope* scope,
+            Annotations* ann, const std::string& location) {
+  for (const RefFrame* frame = ev.refs; frame != nullptr && frame->instance == &v;
+       frame = frame->parent) {
+    if (frame->target == &target) {
+      ev.report(path, location, "the schema refers to itself without end for this value");
+      return false;
+    }
+  }
+  RefFrame frame{ev.refs, &target, &v};
+  ev.refs = &frame;
+  bool ok = evaluate(target, v, ev, path, scope, ann);
+  ev.refs = frame.parent;
+  return ok;
+}
+
 class RefKeyword : public Keyword {
  public:
   RefKeyword(std::string location, const Node* target)
       : Keyword(std::move(location)), target_(target) {}
   bool check(const Value& v, Eval& ev, const Path* path, const Scope* scope,
              Annotations* ann) const override {
-    return evaluate(*target_, v, ev, path, scope, ann);
+    return follow(*target_, v, ev, path, scope, ann, location_);
   }
 
  private:
@@ -861,7 +889,7 @@ class DynamicRefKeyword : public Keyword {
         if (it != s->resource->dynamic_nodes.end()) target = it->second;
       }
     }
-    return evaluate(*target, v, ev, path, scope, ann);
+    return follow(*target, v, ev, path, scope, ann, location_);
   }
 
  private:

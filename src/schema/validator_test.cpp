@@ -190,6 +190,13 @@ TEST_F(ValidatorTest, RecursiveSchemasTerminate) {
                                "$ref": "#/$defs/a"})");
   EXPECT_FALSE(loop.is_valid(parse("1")));
   EXPECT_FALSE(loop.validate(parse("1")).empty());
+  // Each level doubles the work unless the cycle is cut where it starts.
+  Validator branching = compile(R"({"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/a"},
+      {"$ref": "#/$defs/a"}]}}, "$ref": "#/$defs/a"})");
+  EXPECT_FALSE(branching.is_valid(parse("1")));
+  auto errors = branching.validate(parse("1"));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].schema_path, "/$defs/a/anyOf");
 }
 
 TEST_F(ValidatorTest, FormatsAreAnnotationsUnlessAsserted) {
