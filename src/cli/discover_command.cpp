@@ -117,6 +117,7 @@ class PipelinedInput {
     formats::Record record;
     Status error;
     uint64_t reported_bytes = 0;
+    size_t batch_bytes = 0;
     while (true) {
       auto next = reader.next(batch->arena, record, error);
       if (next == formats::RecordReader::Next::kEnd) break;
@@ -126,11 +127,14 @@ class PipelinedInput {
         totals_.skipped.fetch_add(1, std::memory_order_relaxed);
       } else {
         batch->documents.push_back(record.document);
+        // The record's bytes stand for what its document holds in the arena (whose blocks stay
+        // reserved across resets, so it cannot tell what one batch uses).
+        batch_bytes += record.raw.size();
       }
-      if (batch->documents.size() == kBatchDocuments ||
-          batch->arena.bytes_reserved() >= kBatchBytes) {
+      if (batch->documents.size() == kBatchDocuments || batch_bytes >= kBatchBytes) {
         put(full_, batch);
         batch = take(free_);
+        batch_bytes = 0;
         uint64_t now = reader.bytes_read();
         totals_.bytes.fetch_add(now - reported_bytes, std::memory_order_relaxed);
         reported_bytes = now;

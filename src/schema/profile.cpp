@@ -123,10 +123,43 @@ bool uri(std::string_view s) {
                            scheme == "data" || scheme == "file");
 }
 
-uint64_t code_points(std::string_view s) {
-  uint64_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  return n;
+// One pass over a string that the compiler vectorises: its length in code points, and whether
+// the characters that an e-mail address and a URI need occur at all, so that most strings skip
+// those checks.
+struct StringScan {
+  uint64_t code_points = 0;
+  uint64_t ats = 0;
+  uint64_t colons = 0;
+};
+
+StringScan scan_string(std::string_view s) {
+  StringScan scan;
+  for (char c : s) {
+    scan.code_points += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+    scan.ats += c == '@';
+    scan.colons += c == ':';
+  }
+  return scan;
+}
+
+std::optional<StringFormat> detect_scanned(std::string_view s, const StringScan& scan) {
+  size_t n = s.size();
+  if (n < 5) return std::nullopt;
+  char first = s[0];
+  if (is_digit(first)) {
+    if (n == 10 && full_date(s)) return StringFormat::kDate;
+    if (n >= 20 && s[4] == '-' && date_time(s)) return StringFormat::kDateTime;
+    if (n <= 15 && ipv4(s)) return StringFormat::kIpv4;
+  }
+  if (n == 24) {
+    bool hex = true;
+    for (char c : s) hex = hex && is_hex(c);
+    if (hex) return StringFormat::kObjectIdHex;
+  }
+  if (n == 36 && is_hex(first) && uuid(s)) return StringFormat::kUuid;
+  if (scan.colons > 0 && is_alpha(first) && uri(s)) return StringFormat::kUri;
+  if (scan.ats == 1 && email(s, s.find('@'))) return StringFormat::kEmail;
+  return std::nullopt;
 }
 
 bool datalike_name(std::string_view name) {
@@ -257,8 +290,9 @@ void add_string(FieldStats& stats, std::string_view text, uint64_t weight,
   } else if (bounded > stats.string_max) {
     stats.string_max.assign(bounded);
   }
-  stats.string_lengths.add(static_cast<int64_t>(code_points(text)));
-  if (auto format = detect_string_format(text))
+  StringScan scan = scan_string(text);
+  stats.string_lengths.add(static_cast<int64_t>(scan.code_points));
+  if (auto format = detect_scanned(text, scan))
     stats.formats[static_cast<size_t>(*format)] += weight;
   stats.values.add(identity_hash(Type::kString, text), Type::kString, text, weight,
                    options.exact_values);
@@ -552,26 +586,7 @@ std::string_view string_format_name(StringFormat format) {
 }
 
 std::optional<StringFormat> detect_string_format(std::string_view s) {
-  size_t n = s.size();
-  if (n < 5) return std::nullopt;
-  char first = s[0];
-  if (is_digit(first)) {
-    if (n == 10 && full_date(s)) return StringFormat::kDate;
-    if (n >= 20 && s[4] == '-' && date_time(s)) return StringFormat::kDateTime;
-    if (n <= 15 && ipv4(s)) return StringFormat::kIpv4;
-  }
-  if (n == 24) {
-    bool hex = true;
-    for (char c : s) hex = hex && is_hex(c);
-    if (hex) return StringFormat::kObjectIdHex;
-  }
-  if (n == 36 && is_hex(first) && uuid(s)) return StringFormat::kUuid;
-  if (is_alpha(first) && uri(s)) return StringFormat::kUri;
-  const void* at = std::memchr(s.data(), '@', n);
-  if (at != nullptr && email(s, static_cast<const char*>(at) - s.data())) {
-    return StringFormat::kEmail;
-  }
-  return std::nullopt;
+  return detect_scanned(s, scan_string(s));
 }
 
 void ValueCounter::rebuild_slots(size_t capacity) {
