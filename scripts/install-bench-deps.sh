@@ -2,8 +2,9 @@
 # Installs the peers the benchmarks compare canonry with, and what the harness itself uses.
 # Idempotent: what is already there is skipped.
 #   Debian: jq (the peer; scripts/install-deps.sh installs it too), time (GNU time for peak RSS)
-#   bench/.venv: a Python venv with pymongo, whose bson module cross-checks the hand-written
-#                BSON encoder of examples/orders/generate.py
+#   bench/.venv: a Python venv with the Python peers and helpers: pymongo (its bson module
+#                cross-checks the hand-written BSON encoder of examples/orders/generate.py),
+#                genson (bench/discover), jsonschema (bench/validate)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PIP_PACKAGES=(pymongo)
+PIP_PACKAGES=(pymongo genson jsonschema)
 VENV=bench/.venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 for pkg in "${PIP_PACKAGES[@]}"; do
