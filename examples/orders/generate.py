@@ -353,7 +353,6 @@ def v1_document(shop, bad_kind=None):
 # ---------------------------------------------------------------------------------------------
 # shop_v2: Debezium change events of the newer service
 
-V2_STATES = ["NEW", "PAID", "SHIPPED", "DELIVERED", "CANCELLED", "REFUNDED"]
 V2_NEXT = {"NEW": ["PAID", "PAID", "CANCELLED"], "PAID": ["SHIPPED", "SHIPPED", "REFUNDED"],
            "SHIPPED": ["DELIVERED"], "DELIVERED": ["REFUNDED"], "CANCELLED": [],
            "REFUNDED": []}
