@@ -27,6 +27,14 @@ inline bool ends_token(char c) {
 
 enum class Framing { kLines, kConcatenated };
 
+// Plain JSON records are parsed once and finished before the next line: their strings can be
+// borrowed from the read buffer. Debezium and kcat parse nested documents with the same parser,
+// which would overwrite what the envelope borrowed, so they copy.
+json::ParseOptions parse_options(json::ParseOptions options, Format format) {
+  options.borrow = format == Format::kJson;
+  return options;
+}
+
 class TextReader final : public RecordReader {
  public:
   TextReader(std::unique_ptr<ByteSource> source, const std::string& path,
@@ -37,7 +45,7 @@ class TextReader final : public RecordReader {
         format_(format),
         framing_(framing),
         array_mode_(array_mode),
-        parser_(options.parse),
+        parser_(parse_options(options.parse, format)),
         debezium_(parser_, options.raw_store) {}
 
   Next next(Arena& arena, Record& record, Status& error) override {

@@ -53,7 +53,12 @@ struct Parser::Impl {
   Arena* arena = nullptr;
   size_t max_depth = 0;
   bool extended_json = true;
+  bool borrow = false;
   Status error;
+
+  // Text of the input or of simdjson's string buffer: borrowed as it is when the caller allows
+  // (it is valid until the next parse), copied into the arena otherwise.
+  std::string_view keep(std::string_view text) { return borrow ? text : arena->copy_string(text); }
 
   bool fail(ErrorCode code, std::string message) {
     if (!error.is_ok()) return false;
@@ -121,7 +126,7 @@ struct Parser::Impl {
       int64_t i;
       auto e = v.get_int64().get(i);
       if (e == simdjson::SUCCESS) {
-        out = Value::integer(i, arena->copy_string(token));
+        out = Value::integer(i, keep(token));
         return true;
       }
       if (e != simdjson::NUMBER_OUT_OF_RANGE && e != simdjson::INCORRECT_TYPE) {
@@ -129,12 +134,12 @@ struct Parser::Impl {
       }
       double d;
       if (auto e2 = v.get_double().get(d)) return fail_simdjson(e2, token.data());
-      out = Value::big_integer(arena->copy_string(token));
+      out = Value::big_integer(keep(token));
       return true;
     }
     double d;
     if (auto e = v.get_double().get(d)) return fail_simdjson(e, token.data());
-    out = Value::number(d, arena->copy_string(token));
+    out = Value::number(d, keep(token));
     return true;
   }
 
@@ -146,7 +151,7 @@ struct Parser::Impl {
       case od::json_type::string: {
         std::string_view s;
         if (auto e = v.get_string().get(s)) return fail_simdjson(e, location(v));
-        out = Value::string(arena->copy_string(s));
+        out = Value::string(keep(s));
         return true;
       }
       case od::json_type::boolean: {
@@ -197,7 +202,7 @@ struct Parser::Impl {
       for (auto field : object) {
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return fail_simdjson(e, location(v));
-        Member member{arena->copy_string(key), Value()};
+        Member member{keep(key), Value()};
         od::value child;
         if (auto e = field.value().get(child)) return fail_simdjson(e, location(v));
         if (!convert(child, depth + 1, member.value)) return false;
@@ -237,6 +242,7 @@ Result<Value> Parser::parse_padded(std::string_view text, Arena& arena) {
   impl.arena = &arena;
   impl.max_depth = options_.max_depth;
   impl.extended_json = options_.extended_json;
+  impl.borrow = options_.borrow;
   impl.error = Status();
   impl.items.clear();
   impl.members.clear();
@@ -281,9 +287,14 @@ Result<Value> Parser::parse_padded(std::string_view text, Arena& arena) {
 }
 
 Result<Value> Parser::parse(std::string_view text, Arena& arena) {
+  // The scratch copy is overwritten by the next call: never lend it out.
+  bool borrow = options_.borrow;
+  options_.borrow = false;
   scratch_.assign(text);
   scratch_.append(kPadding, '\0');
-  return parse_padded(std::string_view(scratch_.data(), text.size()), arena);
+  auto result = parse_padded(std::string_view(scratch_.data(), text.size()), arena);
+  options_.borrow = borrow;
+  return result;
 }
 
 Result<Value> parse(std::string_view text, Arena& arena, ParseOptions options) {

@@ -21,6 +21,11 @@ struct ParseOptions {
   size_t max_depth = 128;
   size_t max_document_bytes = 16 * 1024 * 1024;
   bool extended_json = true;
+  // For callers that are done with a document before they parse the next one with the same
+  // Parser: strings and number texts of documents from parse_padded() then point into the input
+  // and into the parser's buffers instead of being copied into the arena. Faster; the values are
+  // valid only until the next parse and while the input is.
+  bool borrow = false;
 };
 
 class Parser {
