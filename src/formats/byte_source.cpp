@@ -67,6 +67,14 @@ Result<bool> ByteSource::fill(size_t min_capacity) {
     begin_ = 0;
     end_ = kept;
   }
+  auto read = read_some();
+  // Whatever follows the data must not look like JSON: simdjson 3.0's On-Demand walks past the
+  // end of an unclosed array into a '[' that follows it. Bytes left from before a move could.
+  std::memset(buffer_.get() + end_, 0, json::kPadding);
+  return read;
+}
+
+Result<bool> ByteSource::read_some() {
   if (fd_ < 0) {
     size_t n = std::min(capacity_ - end_, memory_.size() - memory_read_);
     std::memcpy(buffer_.get() + end_, memory_.data() + memory_read_, n);

@@ -1,6 +1,6 @@
 // Reading an input in big chunks into one buffer that the decoders parse in place: bytes are
 // copied only when a document straddles the end of the buffer (the unconsumed tail moves to the
-// front before the next read), and json::kPadding readable bytes always follow the data so that
+// front before the next read), and json::kPadding zero bytes always follow the data so that
 // documents can go to json::Parser::parse_padded without a copy.
 #pragma once
 
@@ -44,6 +44,7 @@ class ByteSource {
  private:
   ByteSource(int fd, bool owns_fd, size_t capacity);
   void reserve(size_t capacity);
+  Result<bool> read_some();
 
   int fd_ = -1;  // -1: reading from memory_
   bool owns_fd_ = false;

@@ -103,6 +103,17 @@ TEST(JsonLines, BadLinesAreErrorsAndReadingGoesOn) {
   EXPECT_EQ(items[5].position, "test:6");
 }
 
+// Found by fuzzing: an unclosed array on the last line, followed in the buffer by bytes of an
+// earlier read that start another array, made the parser walk off the end.
+TEST(JsonLines, UnclosedLastLineAfterBufferMove) {
+  auto items = read_all(std::string("\0\0`p    [    [  ", 16),
+                        {.format = Format::kJson, .read_chunk_bytes = 16});
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].code, ErrorCode::kJsonSyntax);
+  EXPECT_EQ(items[1].code, ErrorCode::kJsonTruncated);
+  EXPECT_EQ(items[1].raw, "[    [  ");
+}
+
 TEST(JsonLines, OversizedLineIsSkippedWithoutBufferingIt) {
   std::string big = "{\"pad\":\"" + std::string(5000, 'x') + "\"}";
   std::string input = "{\"a\":1}\n" + big + "\n{\"a\":2}\n" + big;
