@@ -51,8 +51,9 @@ class RecordReader {
   };
 
   virtual ~RecordReader() = default;
-  // Values of the record are allocated in `arena`, its `raw` and `position` stay valid until the
-  // next call.
+  // The record's `raw` and `position` stay valid until the next call. Its values live in `arena`,
+  // except that with format json strings and number texts may borrow the read buffer (for speed):
+  // then they too are valid only until the next call. Copy a record to keep it longer.
   virtual Next next(Arena& arena, Record& record, Status& error) = 0;
   // The format actually read (after auto-detection).
   virtual Format format() const = 0;
