@@ -1227,7 +1227,9 @@ class Compiler {
     // A JSON pointer from the resource's root; locations not indexed (inside unknown keywords)
     // take the base of the nearest indexed ancestor.
     const Value* at = resource->root;
-    Info info = infos_.at(at);
+    auto root_info = infos_.find(at);
+    if (root_info == infos_.end()) return Status(ErrorCode::kInternal, "resource not indexed");
+    Info info = root_info->second;
     size_t start = 1;
     while (start <= fragment.size()) {
       size_t end = fragment.find('/', start);
@@ -1244,9 +1246,9 @@ class Compiler {
       const Value* next = nullptr;
       if (at->is_object()) {
         next = at->find(token);
-      } else if (at->is_array() && !token.empty() &&
+      } else if (at->is_array() && !token.empty() && token.size() <= 9 &&
                  token.find_first_not_of("0123456789") == std::string::npos) {
-        next = at->at(std::stoull(token));
+        next = at->at(std::strtoul(token.c_str(), nullptr, 10));
       }
       if (next == nullptr) {
         return Status(ErrorCode::kSchema, "\"" + absolute + "\" points to nothing");
@@ -1262,7 +1264,12 @@ class Compiler {
     if (!at->is_object() && at->type() != Type::kBool) {
       return Status(ErrorCode::kSchema, "\"" + absolute + "\" does not point to a schema");
     }
-    infos_.emplace(at, info);
+    if (!infos_.count(at)) {
+      // Reached only through a pointer (inside an unknown keyword, or a keyword of another
+      // draft): index it now, subschemas included.
+      CANONRY_RETURN_IF_ERROR(
+          index(at, info.base, info.resource, info.location, info.dialect, false));
+    }
     return at;
   }
 
@@ -1270,7 +1277,9 @@ class Compiler {
 
   Result<const Node*> node_for(const Value* v) {
     if (auto it = nodes_.find(v); it != nodes_.end()) return it->second;
-    const Info& info = infos_.at(v);
+    auto found = infos_.find(v);
+    if (found == infos_.end()) return Status(ErrorCode::kInternal, "schema location not indexed");
+    const Info& info = found->second;
     out_.nodes.push_back(std::make_unique<Node>());
     Node* node = out_.nodes.back().get();
     nodes_.emplace(v, node);
