@@ -464,10 +464,23 @@ size_t scan_integer(const U32& text, size_t pos, const IntegerFormat& f, size_t 
       break;
     }
     case Primary::kWords: {
-      while (i < text.size() && (std::isalpha(static_cast<int>(text[i] < 128 ? text[i] : 0)) ||
-                                 text[i] == U' ' || text[i] == U'-' || text[i] == U',')) {
-        ++i;
+      // known number words and `and`, joined by spaces, hyphens and commas; the match ends
+      // after the last word
+      size_t end = pos;
+      while (i < text.size()) {
+        if (text[i] == U' ' || text[i] == U'-' || text[i] == U',') {
+          ++i;
+          continue;
+        }
+        size_t w = i;
+        while (w < text.size() && text[w] < 128 && std::isalpha(static_cast<int>(text[w]))) ++w;
+        if (w == i) break;
+        std::string word = lower(to_utf8(text.substr(i, w - i)));
+        if (word != "and" && !word_values().count(word)) break;
+        i = w;
+        end = w;
       }
+      i = end;
       break;
     }
     case Primary::kDecimal: {
@@ -1002,6 +1015,11 @@ std::optional<double> parse_datetime(const U32& text, const U32& picture, int64_
       if (n == 0) return std::nullopt;
       auto v = parse_integer_text(text.substr(pos, n), p.integer);
       if (!v) return std::nullopt;
+      if (p.component == U'f') {
+        // fractional seconds: the digits are a fraction of a second
+        std::string digits = to_utf8(text.substr(pos, n)) + "000";
+        v = std::atof(digits.substr(0, 3).c_str());
+      }
       comps[p.component] = *v;
       pos += n;
       continue;

@@ -1533,6 +1533,11 @@ bool parse_signature(std::string_view text, Signature& out, std::string& code, i
         }
         param.type = '(';
         param.choice = std::string(text.substr(i + 1, close - i - 1));
+        if (param.choice.find('<') != std::string::npos) {
+          code = "S0402";
+          offset = static_cast<int>(i);
+          return false;
+        }
         for (char ch : param.choice) {
           if (ch == 'a' || ch == 'x' || ch == 'j') {
             param.symbols += symbols_for(ch);
@@ -1611,7 +1616,7 @@ bool Evaluator::truthy(Val v) {
     case Kind::kObject:
       return v.obj->size > 0;
     case Kind::kFunction:
-      return true;
+      return false;
     case Kind::kArray:
       if (v.arr->size == 1) return truthy(v.arr->data[0]);
       for (uint32_t i = 0; i < v.arr->size; ++i) {
@@ -1670,9 +1675,10 @@ void Evaluator::append_json(std::string& out, Val v, bool pretty, int indent) {
       return;
     case Kind::kNumber:
       if (!std::isfinite(v.num)) {
+        fail("D1001", -1, format_number_js(v.num));
         out += "null";
       } else {
-        out += format_number_js(round15(v.num));
+        out += format_number_js(is_integer(v.num) ? v.num : round15(v.num));
       }
       return;
     case Kind::kString:
@@ -1727,11 +1733,12 @@ Val Evaluator::string_of(Val v, bool pretty) {
       return Val::string("");
     case Kind::kNumber:
       if (!std::isfinite(v.num)) return fail("D3001", -1, format_number_js(v.num));
-      return str(format_number_js(round15(v.num)));
+      return str(format_number_js(is_integer(v.num) ? v.num : round15(v.num)));
     default: {
       if (v.is_arr() && v.arr->outer_wrapper && v.arr->size > 0) v = v.arr->data[0];
       std::string out;
       append_json(out, v, pretty, 0);
+      if (failed_) return Val();
       return str(out);
     }
   }

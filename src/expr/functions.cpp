@@ -197,11 +197,7 @@ Val fn_uppercase(Evaluator& ev, Val* args, int nargs, Val) {
 Val fn_length(Evaluator&, Val* args, int nargs, Val) {
   Val s = arg(args, nargs, 0);
   if (s.undef()) return s;
-  std::string_view v = s.sv();
-  // UTF-16 code units, as JavaScript counts
-  size_t n = 0;
-  for (size_t i = 0; i < v.size();) n += decode_cp(v, i) >= 0x10000 ? 2 : 1;
-  return Val::number(static_cast<double>(n));
+  return Val::number(static_cast<double>(utf8_length(s.sv())));
 }
 
 Val fn_trim(Evaluator& ev, Val* args, int nargs, Val) {
@@ -357,7 +353,7 @@ Val fn_match(Evaluator& ev, Val* args, int nargs, Val) {
 Val fn_contains(Evaluator& ev, Val* args, int nargs, Val) {
   Val s = arg(args, nargs, 0);
   Val token = arg(args, nargs, 1);
-  if (s.undef()) return s;
+  if (s.undef() || token.undef()) return Val();
   if (token.is_str()) return Val::boolean(s.sv().find(token.sv()) != std::string_view::npos);
   std::vector<MatchInfo> matches;
   if (!collect_matches(ev, token, s.sv(), 1, matches)) return Val();

@@ -338,7 +338,8 @@ class Parser {
       fail("S0202", node_.position, token_text(node_), std::string(id));
     }
     node_ = lex(infix);
-    if (node_.type == TokType::kOperator && binding_power(node_.value) < 0) {
+    if (node_.type == TokType::kOperator &&
+        (binding_power(node_.value) < 0 || node_.value == "!" || node_.value == "~")) {
       fail("S0204", node_.position, node_.value);
     }
   }
