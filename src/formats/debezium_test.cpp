@@ -266,12 +266,20 @@ TEST(Kcat, PlainJsonPayloadsAndKeys) {
       "\n"
       R"({"topic":"t","partition":0,"offset":6,"key":null,"payload":null,"payload_error":"Avro deserialization failed"})"
       "\n";
+  // Deserialised by kcat (-s key=avro): key and payload arrive as JSON, headers alongside.
+  input +=
+      R"({"topic":"t","partition":1,"offset":7,"tstype":"create","ts":2,"broker":1,"headers":{"h":"v"},"key":{"id":42},"payload":{"op":"c","before":null,"after":{"id":42},"source":{"connector":"mysql"},"ts_ms":3}})"
+      "\n";
   uint64_t skipped = 0;
   Format detected;
   auto items = read_all(input, {}, &detected, &skipped);
   EXPECT_EQ(detected, Format::kKcat);
   EXPECT_EQ(skipped, 1u);
-  ASSERT_EQ(items.size(), 6u);
+  ASSERT_EQ(items.size(), 7u);
+  EXPECT_EQ(items[6].document, R"({"id":42})");
+  EXPECT_EQ(items[6].key, R"({"id":42})");
+  EXPECT_EQ(items[6].time, 3);
+  EXPECT_EQ(items[6].position, "t/1@7");
   EXPECT_EQ(items[0].document, order);
   EXPECT_EQ(items[0].key, "\"order-7\"");
   EXPECT_EQ(items[0].time, 1709288199000);

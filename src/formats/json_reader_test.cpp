@@ -254,6 +254,10 @@ TEST(Files, ReadsAFileAndReportsMissingOnes) {
   EXPECT_EQ((*reader)->bytes_read(), content.size());
   unlink(path);
 
+  auto directory = open_reader("/tmp", {});
+  ASSERT_FALSE(directory.is_ok());
+  EXPECT_EQ(directory.status().code(), ErrorCode::kIo);
+
   auto missing = open_reader("/nonexistent/canonry/input.jsonl", {});
   ASSERT_FALSE(missing.is_ok());
   EXPECT_EQ(missing.status().code(), ErrorCode::kIo);
