@@ -227,11 +227,23 @@ class TypeKeyword : public Keyword {
 class EnumKeyword : public Keyword {
  public:
   EnumKeyword(std::string location, std::vector<Value> values, bool is_const)
-      : Keyword(std::move(location)), values_(std::move(values)), is_const_(is_const) {}
+      : Keyword(std::move(location)), values_(std::move(values)), is_const_(is_const) {
+    for (const Value& value : values_) {
+      if (value.is_string()) strings_.push_back(value.as_string());
+    }
+    only_plain_strings_ = strings_.size() == values_.size();
+  }
   bool check(const Value& v, Eval& ev, const Path* path, const Scope*,
              Annotations*) const override {
-    for (const Value& candidate : values_) {
-      if (schema_equal(v, candidate)) return true;
+    if (v.is_string() && only_plain_strings_) {
+      // The common enum of strings: compare bytes, no generic equality.
+      for (std::string_view candidate : strings_) {
+        if (candidate == v.as_string()) return true;
+      }
+    } else {
+      for (const Value& candidate : values_) {
+        if (schema_equal(v, candidate)) return true;
+      }
     }
     if (is_const_) {
       ev.report(path, location_, fmt::format("must be {}", describe(values_[0])));
@@ -330,19 +342,19 @@ class CountKeyword : public Keyword {
 
 class PatternKeyword : public Keyword {
  public:
-  PatternKeyword(std::string location, std::shared_ptr<const RE2> re, std::string source)
+  PatternKeyword(std::string location, std::shared_ptr<const Pattern> re, std::string source)
       : Keyword(std::move(location)), re_(std::move(re)), source_(std::move(source)) {}
   bool check(const Value& v, Eval& ev, const Path* path, const Scope*,
              Annotations*) const override {
     std::string scratch;
     std::string_view text;
-    if (!string_form(v, scratch, text) || RE2::PartialMatch(text, *re_)) return true;
+    if (!string_form(v, scratch, text) || re_->search(text)) return true;
     ev.report(path, location_, fmt::format("must match the pattern {}", source_));
     return false;
   }
 
  private:
-  std::shared_ptr<const RE2> re_;
+  std::shared_ptr<const Pattern> re_;
   std::string source_;
 };
 
@@ -467,12 +479,12 @@ class DependentRequiredKeyword : public Keyword {
 // the `required` names that are also properties checked on the way (a bit per name).
 class ObjectKeyword : public Keyword {
  public:
-  struct Pattern {
-    std::shared_ptr<const RE2> re;
+  struct PatternNode {
+    std::shared_ptr<const Pattern> re;
     const Node* node;
   };
   ObjectKeyword(std::string location, std::vector<std::pair<std::string, const Node*>> properties,
-                std::vector<Pattern> patterns, const Node* additional,
+                std::vector<PatternNode> patterns, const Node* additional,
                 std::vector<std::string> required, std::string required_location)
       : Keyword(std::move(location)),
         patterns_(std::move(patterns)),
@@ -523,8 +535,8 @@ class ObjectKeyword : public Keyword {
           if (!ev.keep_going()) return false;
         }
       }
-      for (const Pattern& pattern : patterns_) {
-        if (!RE2::PartialMatch(member.key, *pattern.re)) continue;
+      for (const PatternNode& pattern : patterns_) {
+        if (!pattern.re->search(member.key)) continue;
         matched = true;
         if (!evaluate(*pattern.node, member.value, ev, &child, scope, nullptr)) {
           ok = false;
@@ -583,7 +595,7 @@ class ObjectKeyword : public Keyword {
 
   std::vector<Property> properties_;
   std::vector<std::vector<uint32_t>> by_length_;  // property indices by name length
-  std::vector<Pattern> patterns_;
+  std::vector<PatternNode> patterns_;
   const Node* additional_;
   std::vector<std::string> required_;
   std::string required_location_;
@@ -1628,7 +1640,7 @@ class Compiler {
     if (properties == nullptr && patterns == nullptr && additional == nullptr) return Status::ok();
     std::string location = info.location;
     std::vector<std::pair<std::string, const Node*>> property_nodes;
-    std::vector<ObjectKeyword::Pattern> pattern_nodes;
+    std::vector<ObjectKeyword::PatternNode> pattern_nodes;
     const Node* additional_node = nullptr;
     if (properties != nullptr) {
       std::string at = location + "/properties";

@@ -2,6 +2,7 @@
 // translated to RE2, the `format` checks, and the value semantics shared by the keywords.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,8 +24,31 @@ bool percent_decode(std::string_view text, std::string& out);
 // Translates an ECMA-262 (u-mode-like) pattern into RE2 syntax. Fails with a message for what
 // RE2 cannot do: lookaround, backreferences.
 Result<std::string> ecma_to_re2(std::string_view pattern);
-// Translated and compiled; nullptr with the status on failure.
-Result<std::shared_ptr<const RE2>> compile_pattern(std::string_view pattern);
+// A compiled ECMA-262 pattern. The common anchored shape ^[ASCII set]{n,m}$ (codes, SKUs, hex
+// digests) is matched without RE2: a byte table and a length check.
+class Pattern {
+ public:
+  // Unanchored search, as JSON Schema's `pattern` applies.
+  bool search(std::string_view text) const {
+    if (!simple_) return RE2::PartialMatch(text, *re_);
+    if (text.size() < min_ || text.size() > max_) return false;
+    for (char c : text) {
+      if (!allowed_[static_cast<unsigned char>(c)]) return false;
+    }
+    return true;
+  }
+
+ private:
+  friend Result<std::shared_ptr<const Pattern>> compile_pattern(std::string_view pattern);
+  std::unique_ptr<RE2> re_;
+  bool simple_ = false;
+  bool allowed_[256] = {};
+  size_t min_ = 0;
+  size_t max_ = 0;
+};
+
+// Translated and compiled, or the reason it cannot be.
+Result<std::shared_ptr<const Pattern>> compile_pattern(std::string_view pattern);
 
 // A format check: true when `text` is in the format. nullptr for formats not known.
 using FormatCheck = bool (*)(std::string_view text);

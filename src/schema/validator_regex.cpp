@@ -4,6 +4,7 @@
 // `[^]`, `(?<name>`, Unicode property names. RE2 cannot do lookaround or backreferences: those
 // patterns are schema errors.
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 
 #include "schema/validator_internal.h"
@@ -289,14 +290,108 @@ Result<std::string> ecma_to_re2(std::string_view p) {
   return out;
 }
 
-Result<std::shared_ptr<const RE2>> compile_pattern(std::string_view pattern) {
+namespace {
+
+// Recognises ^[set]{min,max}$ (also +, *, {n}, {n,}) where the set is ASCII literals, ranges,
+// \d, \w or escaped punctuation: then a match is "every byte in the set and a length in range",
+// since ASCII bytes are whole code points and any other byte is outside the set.
+bool simple_shape(std::string_view p, bool (&allowed)[256], size_t& min, size_t& max) {
+  if (p.size() < 5 || p.front() != '^' || p.back() != '$' || p[1] != '[' || p[2] == '^') {
+    return false;
+  }
+  size_t i = 2;
+  auto add_range = [&](unsigned char from, unsigned char to) {
+    for (unsigned c = from; c <= to; ++c) allowed[c] = true;
+  };
+  int previous = -1;  // the last single character, for ranges
+  while (true) {
+    if (i >= p.size()) return false;
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c == ']') break;
+    if (c >= 0x80 || c == '[') return false;
+    if (c == '\\') {
+      if (i + 1 >= p.size()) return false;
+      char e = p[i + 1];
+      i += 2;
+      if (e == 'd') {
+        add_range('0', '9');
+        previous = -1;
+      } else if (e == 'w') {
+        add_range('0', '9');
+        add_range('a', 'z');
+        add_range('A', 'Z');
+        allowed[static_cast<unsigned char>('_')] = true;
+        previous = -1;
+      } else if (std::ispunct(static_cast<unsigned char>(e))) {
+        allowed[static_cast<unsigned char>(e)] = true;
+        previous = static_cast<unsigned char>(e);
+      } else {
+        return false;
+      }
+      continue;
+    }
+    if (c == '-' && previous >= 0 && i + 1 < p.size() && p[i + 1] != ']') {
+      unsigned char to = static_cast<unsigned char>(p[i + 1]);
+      if (to == '\\' || to >= 0x80 || to < previous) return false;
+      add_range(static_cast<unsigned char>(previous), to);
+      previous = -1;
+      i += 2;
+      continue;
+    }
+    allowed[c] = true;
+    previous = c;
+    ++i;
+  }
+  std::string_view quantifier = p.substr(i + 1, p.size() - i - 2);
+  if (quantifier == "+") {
+    min = 1;
+    max = SIZE_MAX;
+    return true;
+  }
+  if (quantifier == "*") {
+    min = 0;
+    max = SIZE_MAX;
+    return true;
+  }
+  if (quantifier.size() < 3 || quantifier.front() != '{' || quantifier.back() != '}') return false;
+  std::string_view bounds = quantifier.substr(1, quantifier.size() - 2);
+  size_t comma = bounds.find(',');
+  auto number = [](std::string_view digits, size_t& out) {
+    if (digits.empty() || digits.size() > 6) return false;
+    out = 0;
+    for (char d : digits) {
+      if (d < '0' || d > '9') return false;
+      out = out * 10 + static_cast<size_t>(d - '0');
+    }
+    return true;
+  };
+  if (comma == std::string_view::npos) {
+    if (!number(bounds, min)) return false;
+    max = min;
+    return true;
+  }
+  if (!number(bounds.substr(0, comma), min)) return false;
+  if (comma + 1 == bounds.size()) {
+    max = SIZE_MAX;
+    return true;
+  }
+  return number(bounds.substr(comma + 1), max) && min <= max;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Pattern>> compile_pattern(std::string_view pattern) {
   auto translated = ecma_to_re2(pattern);
   if (!translated) return translated.take_status();
   RE2::Options options;
   options.set_log_errors(false);
-  auto re = std::make_shared<const RE2>(*translated, options);
-  if (!re->ok()) return Status(ErrorCode::kSchema, "RE2 cannot compile it: " + re->error());
-  return std::shared_ptr<const RE2>(re);
+  auto compiled = std::make_shared<Pattern>();
+  compiled->re_ = std::make_unique<RE2>(*translated, options);
+  if (!compiled->re_->ok()) {
+    return Status(ErrorCode::kSchema, "RE2 cannot compile it: " + compiled->re_->error());
+  }
+  compiled->simple_ = simple_shape(pattern, compiled->allowed_, compiled->min_, compiled->max_);
+  return std::shared_ptr<const Pattern>(std::move(compiled));
 }
 
 }  // namespace canonry::schema::detail

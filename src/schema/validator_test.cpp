@@ -254,7 +254,7 @@ TEST(Patterns, FollowEcmaScriptSemantics) {
   auto matches = [](std::string_view pattern, std::string_view text) {
     auto re = detail::compile_pattern(pattern);
     EXPECT_TRUE(re.is_ok()) << pattern << ": " << re.status().message();
-    return re.is_ok() && RE2::PartialMatch(text, **re);
+    return re.is_ok() && (*re)->search(text);
   };
   EXPECT_TRUE(matches("^\\s$", "\xC2\xA0"));  // no-break space is ECMA white space
   EXPECT_FALSE(matches("^.$", "\n"));
@@ -265,6 +265,18 @@ TEST(Patterns, FollowEcmaScriptSemantics) {
   EXPECT_TRUE(matches("^[^]$", "\n"));
   EXPECT_TRUE(matches("^\\cJ$", "\n"));
   EXPECT_TRUE(matches("(?<year>\\d{4})", "in 2024"));
+  // The anchored single-class shapes that skip RE2 must match exactly as RE2 would.
+  EXPECT_TRUE(matches("^[A-Z]{3}$", "EUR"));
+  EXPECT_FALSE(matches("^[A-Z]{3}$", "EURO"));
+  EXPECT_FALSE(matches("^[A-Z]{3}$", "E\xC3\x89R"));
+  EXPECT_TRUE(matches("^[A-Z0-9-]+$", "SKU-1"));
+  EXPECT_FALSE(matches("^[A-Z0-9-]+$", ""));
+  EXPECT_FALSE(matches("^[A-Z0-9-]+$", "SKU_1"));
+  EXPECT_TRUE(matches("^[a-c]*$", ""));
+  EXPECT_TRUE(matches("^[\\d.]{2,3}$", "1.5"));
+  EXPECT_FALSE(matches("^[\\d.]{2,3}$", "1.55"));
+  EXPECT_TRUE(matches("^[\\w]{2,}$", "a_1"));
+  EXPECT_FALSE(matches("^[0-9a-f]{4}$", "00g0"));
   EXPECT_FALSE(detail::compile_pattern("(a)\\1").is_ok());
   EXPECT_FALSE(detail::compile_pattern("a(?!b)").is_ok());
   EXPECT_FALSE(detail::compile_pattern("[a-").is_ok());
