@@ -12,6 +12,12 @@ inline uint64_t load64(const uint8_t* p) {
   return v;
 }
 
+inline uint64_t load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
 // Ertl's sigma and tau series for the registers at the two ends of the range (all zero: small
 // cardinalities; saturated: huge ones). Both converge in a few dozen iterations.
 double sigma(double x) {
@@ -44,24 +50,33 @@ double tau(double x) {
 
 uint64_t hash_bytes(const void* data, size_t size, uint64_t seed) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
-  uint64_t h = seed ^ fold_multiply(size ^ kHashK0, kHashK1);
-  size_t n = size;
-  while (n >= 16) {
-    h = fold_multiply(load64(p) ^ kHashK2, load64(p + 8) ^ h ^ kHashK3);
-    p += 16;
-    n -= 16;
+  uint64_t h = seed ^ kHashK0 ^ (size * kHashK1);
+  uint64_t a = 0;
+  uint64_t b = 0;
+  // Short inputs, the common case, are read as two (possibly overlapping) words without a loop
+  // or a variable-length copy.
+  if (size <= 16) {
+    if (size >= 8) {
+      a = load64(p);
+      b = load64(p + size - 8);
+    } else if (size >= 4) {
+      a = load32(p);
+      b = load32(p + size - 4);
+    } else if (size > 0) {
+      a = (uint64_t{p[0]} << 16) | (uint64_t{p[size >> 1]} << 8) | p[size - 1];
+    }
+  } else {
+    size_t n = size;
+    while (n > 16) {
+      h = fold_multiply(load64(p) ^ kHashK2, load64(p + 8) ^ h);
+      p += 16;
+      n -= 16;
+    }
+    // The last 16 bytes, overlapping what the loop read when the size is not a multiple of 16.
+    a = load64(p + n - 16);
+    b = load64(p + n - 8);
   }
-  if (n >= 8) {
-    h = fold_multiply(load64(p) ^ kHashK2, h ^ kHashK1);
-    p += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t tail = 0;
-    std::memcpy(&tail, p, n);
-    h = fold_multiply(tail ^ kHashK3, h ^ kHashK0);
-  }
-  return fold_multiply(h ^ kHashK1, kHashK2 ^ size);
+  return fold_multiply(fold_multiply(a ^ kHashK2, b ^ h) ^ kHashK3, kHashK1 ^ size);
 }
 
 double HyperLogLog::estimate() const {

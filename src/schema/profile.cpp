@@ -278,6 +278,15 @@ std::string_view bounded_prefix(std::string_view s, size_t bound) {
   return s.substr(0, cut);
 }
 
+// Byte-wise a < b, deciding on the first byte when it differs: most strings do, and that
+// spares a memcmp call per bound.
+inline bool string_less(std::string_view a, std::string_view b) {
+  if (!a.empty() && !b.empty() && a[0] != b[0]) {
+    return static_cast<unsigned char>(a[0]) < static_cast<unsigned char>(b[0]);
+  }
+  return a < b;
+}
+
 void add_string(FieldStats& stats, std::string_view text, uint64_t weight,
                 const ProfileOptions& options) {
   std::string_view bounded = bounded_prefix(text, options.string_bound_bytes);
@@ -285,9 +294,9 @@ void add_string(FieldStats& stats, std::string_view text, uint64_t weight,
     stats.strings_seen = true;
     stats.string_min.assign(bounded);
     stats.string_max.assign(bounded);
-  } else if (bounded < stats.string_min) {
+  } else if (string_less(bounded, stats.string_min)) {
     stats.string_min.assign(bounded);
-  } else if (bounded > stats.string_max) {
+  } else if (string_less(stats.string_max, bounded)) {
     stats.string_max.assign(bounded);
   }
   StringScan scan = scan_string(text);
@@ -609,12 +618,8 @@ void ValueCounter::overflow() {
   slots_.shrink_to_fit();
 }
 
-void ValueCounter::add(uint64_t hash, json::Type type, std::string_view payload, uint64_t weight,
-                       size_t capacity) {
-  if (sketch_) {
-    sketch_->add_hash(hash);
-    return;
-  }
+void ValueCounter::add_exact(uint64_t hash, json::Type type, std::string_view payload,
+                             uint64_t weight, size_t capacity) {
   if (slots_.empty()) rebuild_slots(capacity);
   size_t mask = slots_.size() - 1;
   size_t at = hash & mask;

@@ -59,7 +59,13 @@ class ValueCounter {
   };
 
   void add(uint64_t hash, json::Type type, std::string_view payload, uint64_t weight,
-           size_t capacity);
+           size_t capacity) {
+    if (sketch_) {
+      sketch_->add_hash(hash);
+    } else {
+      add_exact(hash, type, payload, weight, capacity);
+    }
+  }
   void merge(const ValueCounter& other, size_t capacity);
   bool exact() const { return sketch_ == nullptr; }
   // Exact while exact(), else the sketch's estimate, rounded.
@@ -68,6 +74,8 @@ class ValueCounter {
   const HyperLogLog* sketch() const { return sketch_.get(); }
 
  private:
+  void add_exact(uint64_t hash, json::Type type, std::string_view payload, uint64_t weight,
+                 size_t capacity);
   void overflow();
   void rebuild_slots(size_t capacity);
   std::vector<Entry> entries_;
