@@ -27,6 +27,9 @@ JQ_VERSION=$(jq --version)
 # The input is cached per size, seed and generator version: generating 100 MB takes ~10 s.
 GENERATOR_VERSION=$(sha256sum examples/orders/generate.py | cut -c1-12)
 INPUT=bench/out/shop_v1.$SIZE.seed$SEED.$GENERATOR_VERSION.jsonl
+for stale in bench/out/shop_v1.*.jsonl; do
+  if [[ -e "$stale" && "$stale" != *".$GENERATOR_VERSION.jsonl" ]]; then rm -f "$stale"; fi
+done
 if [ ! -s "$INPUT" ]; then
   echo "bench/map: generating $INPUT" >&2
   python3 examples/orders/generate.py --source shop_v1 --format json --bytes "$SIZE" \
