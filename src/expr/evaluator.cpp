@@ -24,6 +24,8 @@ Evaluator::Evaluator(Arena& arena, const Limits& limits) : arena_(arena), limits
     deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(limits_.timeout_ms);
   }
   global_ = new_env(nullptr);
+  char probe = 0;
+  stack_base_ = &probe;
   timestamp_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
@@ -202,6 +204,7 @@ Val Evaluator::from_json(const json::Value& v) {
 }
 
 json::Value Evaluator::to_json(Val v) {
+  if (!stack_ok()) return json::Value::null();
   switch (v.kind) {
     case Kind::kUndefined:
     case Kind::kNull:
@@ -306,6 +309,16 @@ int Evaluator::arity(Val fn) const {
 }
 
 // ---- evaluation ----
+bool Evaluator::stack_ok() {
+  char probe = 0;
+  if (std::abs(stack_base_ - &probe) <= limits_.max_stack_bytes) return true;
+  if (!failed_) {
+    fail("U1001");
+    error_.message = "Stack overflow error: the expression nests deeper than the stack allows";
+  }
+  return false;
+}
+
 bool Evaluator::tick() {
   if (!has_deadline_) return true;
   if ((++ticks_ & 255) != 0) return true;
@@ -319,7 +332,7 @@ bool Evaluator::tick() {
 
 Val Evaluator::eval(const Node* node, Val input, Env* env) {
   if (failed_) return Val();
-  if (++depth_ > limits_.max_depth) {
+  if (++depth_ > limits_.max_depth || !stack_ok()) {
     --depth_;
     fail("U1001", node->position);
     error_.message =
@@ -770,6 +783,7 @@ Val Evaluator::eval_name(const Node* node, Val input) {
 
 namespace {
 void flatten_into(Evaluator& ev, Val v, Array* out) {
+  if (!ev.stack_ok()) return;
   if (v.is_arr()) {
     for (uint32_t i = 0; i < v.arr->size; ++i) flatten_into(ev, v.arr->data[i], out);
   } else {
@@ -797,6 +811,7 @@ Val Evaluator::eval_wildcard(Val input) {
 }
 
 void Evaluator::recurse_descendants(Val v, Array* out) {
+  if (!stack_ok()) return;
   if (!v.is_arr()) push(out, v);
   if (v.is_arr()) {
     for (uint32_t i = 0; i < v.arr->size; ++i) recurse_descendants(v.arr->data[i], out);
@@ -1346,6 +1361,7 @@ Val Evaluator::run_transform(Function* f, Val obj) {
 }
 
 Val Evaluator::deep_clone(Val v) {
+  if (!stack_ok()) return Val();
   if (v.is_arr()) {
     Array* a = new_array(v.arr->size);
     for (uint32_t i = 0; i < v.arr->size; ++i) push(a, deep_clone(v.arr->data[i]));
@@ -1603,6 +1619,7 @@ Val Evaluator::boolean(Val v) {
 }
 
 bool Evaluator::truthy(Val v) {
+  if (!stack_ok()) return false;
   switch (v.kind) {
     case Kind::kUndefined:
     case Kind::kNull:
@@ -1628,7 +1645,7 @@ bool Evaluator::truthy(Val v) {
 }
 
 bool Evaluator::deep_equal(Val a, Val b) {
-  if (a.kind != b.kind) return false;
+  if (a.kind != b.kind || !stack_ok()) return false;
   switch (a.kind) {
     case Kind::kUndefined:
     case Kind::kNull:
@@ -1660,6 +1677,7 @@ bool Evaluator::deep_equal(Val a, Val b) {
 }
 
 void Evaluator::append_json(std::string& out, Val v, bool pretty, int indent) {
+  if (!stack_ok()) return;
   auto newline = [&](int level) {
     if (!pretty) return;
     out += '\n';

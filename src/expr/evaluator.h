@@ -80,6 +80,8 @@ class Evaluator {
   Val deep_clone(Val v);
   // Numbers of a result must be finite (D1001 otherwise).
   bool check_number(double d);
+  // False (with U1001 recorded) once the evaluation has used its stack budget.
+  bool stack_ok();
   static bool is_integer(double d);
 
  private:
@@ -117,6 +119,7 @@ class Evaluator {
   std::chrono::steady_clock::time_point deadline_;
   bool has_deadline_ = false;
   int64_t timestamp_ = 0;
+  const char* stack_base_ = nullptr;
   bool failed_ = false;
   EvalError error_;
   Env* global_ = nullptr;

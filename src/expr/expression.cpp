@@ -239,7 +239,14 @@ Result<std::optional<json::Value>> Expression::evaluate(const json::Value* input
     if (error) *error = e;
     return to_status(e);
   }
-  return std::optional<json::Value>(ev.to_json(result));
+  json::Value out = ev.to_json(result);
+  if (ev.failed()) {
+    const EvalError& err = ev.error();
+    ExprError e{err.code, err.message, err.position};
+    if (error) *error = e;
+    return to_status(e);
+  }
+  return std::optional<json::Value>(out);
 }
 
 }  // namespace canonry::expr

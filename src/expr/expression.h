@@ -38,6 +38,9 @@ struct Limits {
   // Wall-clock time for one evaluation in milliseconds; 0 means unlimited. Exceeding it fails
   // with U1001.
   int64_t timeout_ms = 0;
+  // C++ stack the evaluation may use below the frame that called evaluate(), whatever the depth
+  // limit; so that threads with small stacks and sanitizer builds fail with U1001 too.
+  int64_t max_stack_bytes = 2 << 20;
 };
 
 struct Program;

@@ -816,6 +816,7 @@ Val fn_keys(Evaluator& ev, Val* args, int nargs, Val) {
 }
 
 Val lookup_value(Evaluator& ev, Val input, std::string_view key) {
+  if (!ev.stack_ok()) return Val();
   if (input.is_arr()) {
     Array* result = ev.new_seq();
     for (uint32_t i = 0; i < input.arr->size; ++i) {
@@ -853,6 +854,7 @@ Val fn_append(Evaluator& ev, Val* args, int nargs, Val) {
 }
 
 Val spread(Evaluator& ev, Val v) {
+  if (!ev.stack_ok()) return Val();
   if (v.is_arr()) {
     Val result = Val::array(ev.new_seq());
     for (uint32_t i = 0; i < v.arr->size; ++i) {

@@ -27,6 +27,7 @@ struct Token {
 };
 
 constexpr int kMaxParseDepth = 500;
+constexpr long kMaxParseStack = 1 << 20;
 
 int binding_power(std::string_view op) {
   static const std::pair<std::string_view, int> table[] = {
@@ -69,6 +70,8 @@ class Parser {
   Parser(std::string_view text, Program& program) : src_(text), program_(program) {}
 
   Node* parse() {
+    char probe = 0;
+    stack_base_ = &probe;
     advance("", false);
     Node* ast = expression(0);
     if (node_.type != TokType::kEnd) fail("S0201", node_.position, node_.value);
@@ -375,8 +378,14 @@ class Parser {
     return 0;
   }
 
+  // Nesting is bounded both in levels and in stack bytes (sanitizer builds have big frames).
+  bool too_deep() const {
+    char probe = 0;
+    return ++depth_ > kMaxParseDepth || std::abs(stack_base_ - &probe) > kMaxParseStack;
+  }
+
   Node* expression(int rbp) {
-    if (++depth_ > kMaxParseDepth) fail("S0201", node_.position, "nesting too deep");
+    if (too_deep()) fail("S0201", node_.position, "nesting too deep");
     Token t = node_;
     advance("", true);
     Node* left = nud(t);
@@ -778,7 +787,7 @@ class Parser {
   }
 
   Node* process(Node* expr) {
-    if (++depth_ > kMaxParseDepth) fail("S0201", expr->position, "nesting too deep");
+    if (too_deep()) fail("S0201", expr->position, "nesting too deep");
     Node* result = process_inner(expr);
     if (expr->keep_array) result->keep_array = true;
     --depth_;
@@ -1017,7 +1026,8 @@ class Parser {
   Program& program_;
   size_t pos_ = 0;
   Token node_;
-  int depth_ = 0;
+  mutable int depth_ = 0;
+  const char* stack_base_ = nullptr;
   int ancestor_label_ = 0;
   int ancestor_index_ = 0;
   std::vector<Node*> ancestry_;
