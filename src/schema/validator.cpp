@@ -1194,13 +1194,18 @@ class Compiler {
 
   Result<Resource*> resource_for(const std::string& uri, const Info& from) {
     if (auto it = resources_.find(uri); it != resources_.end()) return it->second;
-    if (!options_.resolve_remote) {
-      return Status(ErrorCode::kSchema, "cannot resolve \"" + uri + "\": no remote resolver");
-    }
-    auto text = options_.resolve_remote(uri);
+    Result<std::string> text =
+        options_.resolve_remote
+            ? options_.resolve_remote(uri)
+            : Result<std::string>(Status(ErrorCode::kSchema, "no remote resolver"));
     if (!text) {
-      return Status(ErrorCode::kSchema,
-                    "cannot resolve \"" + uri + "\": " + text.status().message());
+      // The metaschemas are known without asking anyone.
+      std::string_view builtin = builtin_metaschema(uri);
+      if (builtin.empty()) {
+        return Status(ErrorCode::kSchema,
+                      "cannot resolve \"" + uri + "\": " + text.status().message());
+      }
+      text = std::string(builtin);
     }
     auto parsed = json::parse(*text, out_.arena, plain_json());
     if (!parsed) {

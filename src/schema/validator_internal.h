@@ -63,6 +63,10 @@ size_t schema_hash(const json::Value& value);
 // RFC 3339 text (built in `scratch`). False for other types.
 bool string_form(const json::Value& value, std::string& scratch, std::string_view& out);
 
+// canonry's own metaschema for the 2020-12 or draft 7 metaschema URI (without fragment), empty
+// for any other URI.
+std::string_view builtin_metaschema(std::string_view uri);
+
 // Unicode code points of valid UTF-8 text.
 size_t code_points(std::string_view text);
 

@@ -171,6 +171,20 @@ TEST_F(ValidatorTest, RemoteReferencesGoThroughTheResolver) {
   EXPECT_NE(missing.message().find("file:///schemas/other.json"), std::string::npos);
 }
 
+TEST_F(ValidatorTest, MetaschemasAreBuiltIn) {
+  Validator v2020 = compile(R"({"$ref": "https://json-schema.org/draft/2020-12/schema"})");
+  EXPECT_TRUE(v2020.is_valid(parse(R"({"type": "object", "properties": {"a": {"minLength": 1}},
+      "$defs": {"b": {"type": ["string", "null"]}}, "unevaluatedProperties": false})")));
+  EXPECT_TRUE(v2020.is_valid(parse("true")));
+  EXPECT_FALSE(v2020.is_valid(parse(R"({"properties": {"a": {"minLength": -1}}})")));
+  EXPECT_FALSE(v2020.is_valid(parse(R"({"type": "strng"})")));
+  EXPECT_FALSE(v2020.is_valid(parse(R"({"allOf": []})")));
+  EXPECT_FALSE(v2020.is_valid(parse("1")));
+  Validator v7 = compile(R"({"$ref": "http://json-schema.org/draft-07/schema#"})");
+  EXPECT_TRUE(v7.is_valid(parse(R"({"items": [{"type": "integer"}], "additionalItems": false})")));
+  EXPECT_FALSE(v7.is_valid(parse(R"({"definitions": {"a": {"required": "x"}}})")));
+}
+
 TEST_F(ValidatorTest, SchemaErrorsSayWhere) {
   EXPECT_EQ(compile_error(R"({"properties": {"a": {"type": "strng"}}})").path(),
             "/properties/a/type");
