@@ -50,12 +50,21 @@ std::vector<std::string_view> split_dotted(std::string_view path) {
   }
 }
 
+Status envelope_error(std::string message) {
+  return Status(ErrorCode::kEnvelope, std::move(message));
+}
+
 enum class Edit { kSet, kRemove, kTruncate };
 
+// Setting an array element past the end pads with nulls, as MongoDB does; a BSON document of
+// 16 MiB cannot hold more elements than this, so a bigger index is not a real update.
+constexpr size_t kMaxArrayPadding = size_t{1} << 20;
+
 // Applies one MongoDB update operation at a dotted path. Values are immutable, so the containers
-// along the path are copied and everything else is shared.
+// along the path are copied and everything else is shared. `error` is set (and `base` returned)
+// for an index too far past the end of an array.
 Value edit(Arena& arena, const Value& base, std::span<const std::string_view> path, Edit mode,
-           const Value& value, size_t new_size) {
+           const Value& value, size_t new_size, Status& error) {
   if (path.empty()) {
     if (mode == Edit::kSet) return value;
     if (mode == Edit::kTruncate && base.is_array() && new_size < base.size()) {
@@ -69,13 +78,18 @@ Value edit(Arena& arena, const Value& base, std::span<const std::string_view> pa
   if (base.is_array() && parse_index(head, index)) {
     auto items = base.items();
     if (index >= items.size() && mode != Edit::kSet) return base;
+    if (index > items.size() + kMaxArrayPadding) {
+      error = envelope_error("update sets index " + std::to_string(index) + " of an array of " +
+                             std::to_string(items.size()) + " elements");
+      return base;
+    }
     size_t count = std::max(items.size(), index + 1);
     Value* copy = arena.allocate_array<Value>(count);
     for (size_t i = 0; i < count; ++i) new (&copy[i]) Value(i < items.size() ? items[i] : Value());
     // $unset of an array element leaves a null in its place, as MongoDB does.
     copy[index] = (last && mode == Edit::kRemove)
                       ? Value()
-                      : edit(arena, copy[index], path.subspan(1), mode, value, new_size);
+                      : edit(arena, copy[index], path.subspan(1), mode, value, new_size, error);
     return Value::array(copy, static_cast<uint32_t>(count));
   }
   auto members = base.is_object() ? base.members() : std::span<const Member>();
@@ -99,18 +113,21 @@ Value edit(Arena& arena, const Value& base, std::span<const std::string_view> pa
   Member* copy = arena.allocate_array<Member>(count);
   for (size_t i = 0; i < members.size(); ++i) new (&copy[i]) Member(members[i]);
   if (found == members.size()) new (&copy[found]) Member{head, Value()};
-  copy[found].value = edit(arena, copy[found].value, path.subspan(1), mode, value, new_size);
+  copy[found].value = edit(arena, copy[found].value, path.subspan(1), mode, value, new_size, error);
   return Value::object(copy, static_cast<uint32_t>(count));
 }
 
-Value edit_dotted(Arena& arena, const Value& base, std::string_view dotted, Edit mode,
-                  const Value& value = Value(), size_t new_size = 0) {
+Result<Value> edit_dotted(Arena& arena, const Value& base, std::string_view dotted, Edit mode,
+                          size_t max_depth, const Value& value = Value(), size_t new_size = 0) {
   auto parts = split_dotted(dotted);
-  return edit(arena, base, parts, mode, value, new_size);
-}
-
-Status envelope_error(std::string message) {
-  return Status(ErrorCode::kEnvelope, std::move(message));
+  if (parts.size() > max_depth) {
+    return envelope_error("update path with more than " + std::to_string(max_depth) +
+                          " levels: " + std::string(dotted.substr(0, 200)));
+  }
+  Status error;
+  Value edited = edit(arena, base, parts, mode, value, new_size, error);
+  if (!error.is_ok()) return error;
+  return edited;
 }
 
 }  // namespace
@@ -223,6 +240,7 @@ Result<Value> DebeziumDecoder::apply_update(const Value& event, const Value& key
                                             " is unreadable: " + base.status().message());
   }
   Value document = *base;
+  const size_t max_depth = parser_.options().max_depth;
 
   if (present(description)) {
     if (!description->is_object()) return envelope_error("\"updateDescription\" must be an object");
@@ -235,8 +253,10 @@ Result<Value> DebeziumDecoder::apply_update(const Value& event, const Value& key
             size->as_int() < 0) {
           return envelope_error("\"truncatedArrays\" entries must be {\"field\": …, \"size\": …}");
         }
-        document = edit_dotted(arena, document, field->as_string(), Edit::kTruncate, Value(),
-                               static_cast<size_t>(size->as_int()));
+        auto edited = edit_dotted(arena, document, field->as_string(), Edit::kTruncate, max_depth,
+                                  Value(), static_cast<size_t>(size->as_int()));
+        if (!edited) return edited;
+        document = *edited;
       }
     }
     if (const Value* updated = description->find("updatedFields"); present(updated)) {
@@ -249,13 +269,17 @@ Result<Value> DebeziumDecoder::apply_update(const Value& event, const Value& key
       }
       if (!fields.is_object()) return envelope_error("\"updatedFields\" must be an object");
       for (const Member& m : fields.members()) {
-        document = edit_dotted(arena, document, m.key, Edit::kSet, m.value);
+        auto edited = edit_dotted(arena, document, m.key, Edit::kSet, max_depth, m.value);
+        if (!edited) return edited;
+        document = *edited;
       }
     }
     if (const Value* removed = description->find("removedFields"); present(removed)) {
       for (const Value& field : removed->items()) {
         if (!field.is_string()) return envelope_error("\"removedFields\" must hold strings");
-        document = edit_dotted(arena, document, field.as_string(), Edit::kRemove);
+        auto edited = edit_dotted(arena, document, field.as_string(), Edit::kRemove, max_depth);
+        if (!edited) return edited;
+        document = *edited;
       }
     }
     return document;
@@ -277,11 +301,15 @@ Result<Value> DebeziumDecoder::apply_update(const Value& event, const Value& key
     if (op.key == "$v" && op.value.is_integer() && op.value.as_int() == 1) continue;
     if (op.key == "$set" && op.value.is_object()) {
       for (const Member& m : op.value.members()) {
-        document = edit_dotted(arena, document, m.key, Edit::kSet, m.value);
+        auto edited = edit_dotted(arena, document, m.key, Edit::kSet, max_depth, m.value);
+        if (!edited) return edited;
+        document = *edited;
       }
     } else if (op.key == "$unset" && op.value.is_object()) {
       for (const Member& m : op.value.members()) {
-        document = edit_dotted(arena, document, m.key, Edit::kRemove);
+        auto edited = edit_dotted(arena, document, m.key, Edit::kRemove, max_depth);
+        if (!edited) return edited;
+        document = *edited;
       }
     } else {
       return envelope_error("unsupported \"patch\" operation " + std::string(op.key) +

@@ -190,6 +190,29 @@ TEST(Debezium, OlderMongoConnectorPatchAndFilter) {
   EXPECT_FALSE(store->get("1004").has_value());
 }
 
+TEST(Debezium, UpdatesThatCannotBeRealAreErrors) {
+  std::string created =
+      R"({"after":"{\"_id\": 1, \"tags\": [1]}","source":{"connector":"mongodb"},"op":"c"})";
+  auto update = [](const std::string& fields) {
+    return R"({"after":null,"filter":"{\"_id\": 1}","updateDescription":{"updatedFields":)" +
+           fields + R"(},"source":{"connector":"mongodb"},"op":"u"})";
+  };
+  std::string deep_path(300, 'a');
+  for (size_t i = 1; i < deep_path.size(); i += 2) deep_path[i] = '.';
+  auto store = make_memory_raw_store();
+  auto items =
+      read_all(created + "\n" + update(R"({"tags.99999999": 1})") + "\n" +
+                   update("{\"" + deep_path + "\": 1}") + "\n" + update(R"({"tags.3": 2})") + "\n",
+               {.format = Format::kDebezium, .raw_store = store.get()});
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[1].code, ErrorCode::kEnvelope);
+  EXPECT_NE(items[1].message.find("index 99999999"), std::string::npos) << items[1].message;
+  EXPECT_EQ(items[2].code, ErrorCode::kEnvelope);
+  EXPECT_NE(items[2].message.find("levels"), std::string::npos) << items[2].message;
+  ASSERT_EQ(items[3].kind, Next::kRecord) << items[3].message;
+  EXPECT_EQ(items[3].document, R"({"_id":1,"tags":[1,null,null,2]})");
+}
+
 TEST(Debezium, RelationalConnectorWithSchemaWrapper) {
   std::string source =
       R"({"version":"2.5.0.Final","connector":"postgresql","name":"dbserver1","ts_ms":1709288100000,"snapshot":"false","db":"inventory","schema":"inventory","table":"customers","txId":555,"lsn":34078000})";
