@@ -234,11 +234,11 @@ TEST(Debezium, RelationalConnectorWithSchemaWrapper) {
   std::string tombstone = R"({"schema":null,"payload":null})";
   uint64_t skipped = 0;
   Format detected;
-  auto items = read_all(
-      created + "\n" + updated + "\n" + deleted + "\n" + tombstone + "\n" + truncated + "\n", {},
-      &detected, &skipped);
-  EXPECT_EQ(detected, Format::kDebezium);
-  EXPECT_EQ(skipped, 2u);
+  auto items = read_all(tombstone + "\n" + created + "\n" + updated + "\n" + deleted + "\n" +
+                            tombstone + "\n" + truncated + "\n",
+                        {}, &detected, &skipped);
+  EXPECT_EQ(detected, Format::kDebezium);  // not fooled by the tombstone first
+  EXPECT_EQ(skipped, 3u);
   ASSERT_EQ(items.size(), 3u);
   EXPECT_EQ(items[0].document, R"({"id":1001,"first_name":"Sally","balance":12.50})");
   EXPECT_EQ(items[0].key, "null");  // the primary key is only known from the message key

@@ -417,7 +417,8 @@ bool is_kcat_envelope(const Value& v) {
          v.find("offset") != nullptr && (v.find("payload") != nullptr || v.find("key") != nullptr);
 }
 
-// The format of the first document that is not null (tombstones come first in some topics).
+// The format of the first document that is not a tombstone (null, or a {schema, payload} wrapper
+// of null): they come first in some topics.
 Format detect_text_format(ByteSource& source, bool array_mode, const ReaderOptions& options) {
   const char* data = source.data();
   size_t size = source.size();
@@ -431,7 +432,11 @@ Format detect_text_format(ByteSource& source, bool array_mode, const ReaderOptio
     if (!complete && !source.exhausted()) return Format::kJson;
     auto parsed = parser.parse(std::string_view(data + pos, scan.pos), arena);
     if (!parsed) return Format::kJson;
-    if (!parsed->is_null()) {
+    const Value* payload = parsed->is_object() && parsed->size() == 2 && parsed->find("schema")
+                               ? parsed->find("payload")
+                               : nullptr;
+    bool tombstone = parsed->is_null() || (payload != nullptr && payload->is_null());
+    if (!tombstone) {
       if (is_kcat_envelope(*parsed)) return Format::kKcat;
       if (DebeziumDecoder::looks_like_event(*parsed)) return Format::kDebezium;
       return Format::kJson;
