@@ -194,6 +194,7 @@ class Translator {
       case '\\':
       case ']':
       case '^':
+      case '$':  // not in RFC 9485's list; needed to match a literal '$' now that '$' anchors
       case '{':
       case '|':
       case '}':
