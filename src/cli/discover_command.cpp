@@ -1,7 +1,7 @@
 // `canonry discover` (DESIGN 4.1, 4.5): profiles the records of its inputs and writes the JSON
-// Schema or the flat profile. Inputs are profiled in parallel, one partial profile per input,
-// merged in input order; a single input is split between a decoding thread and a profiling
-// thread, so that both cores work on one large file too.
+// Schema or the flat profile. Inputs are profiled in parallel, one partial profile per thread
+// over a contiguous run of inputs, merged in order; a single input is split between a decoding
+// thread and a profiling thread, so that both cores work on one large file too.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -293,14 +293,17 @@ int run_discover(const DiscoverOptions& opts) {
   unsigned threads =
       opts.threads != 0 ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
   Totals totals;
-  std::vector<schema::Profile> profiles(n);
-  std::vector<schema::Reservoir> reservoirs;
-  for (size_t i = 0; i < n; ++i) reservoirs.emplace_back(opts.sample, opts.seed + i);
   bool sampling = opts.sample > 0;
   bool pipelined = !sampling && threads >= 2 * n;
-  std::atomic<size_t> next_input{0};
-  auto worker = [&] {
-    for (size_t i; (i = next_input.fetch_add(1)) < n;) {
+  // Each worker takes a contiguous run of the inputs and folds them into one partial profile (or
+  // sample), and the partials are merged in worker order: the result is the profile of the
+  // inputs in their order, and memory grows with the workers, not with the inputs.
+  size_t workers = pipelined ? n : std::min<size_t>(threads, n);
+  std::vector<schema::Profile> profiles(workers);
+  std::vector<schema::Reservoir> reservoirs;
+  for (size_t w = 0; w < workers; ++w) reservoirs.emplace_back(opts.sample, opts.seed + w);
+  auto worker = [&](size_t w) {
+    for (size_t i = w * n / workers; i < (w + 1) * n / workers; ++i) {
       // Debezium updates that carry only updateDescription apply to the document last seen for
       // their key: within one input, as inputs are read in parallel.
       auto raw_store = formats::make_memory_raw_store();
@@ -309,14 +312,14 @@ int run_discover(const DiscoverOptions& opts) {
       auto reader = open_input(opts.inputs[i], options, totals);
       if (!reader) continue;
       if (pipelined) {
-        PipelinedInput(profiles[i], totals).run(*reader);
+        PipelinedInput(profiles[w], totals).run(*reader);
       } else if (sampling) {
-        schema::Reservoir& reservoir = reservoirs[i];
+        schema::Reservoir& reservoir = reservoirs[w];
         drain(*reader, totals, [&](const json::Value& document) {
           if (reservoir.offer()) reservoir.keep(json::to_json(document));
         });
       } else {
-        drain(*reader, totals, [&](const json::Value& document) { profiles[i].add(document); });
+        drain(*reader, totals, [&](const json::Value& document) { profiles[w].add(document); });
       }
     }
   };
@@ -324,9 +327,8 @@ int run_discover(const DiscoverOptions& opts) {
   {
     Progress progress(totals);
     std::vector<std::thread> pool;
-    size_t workers = pipelined ? n : std::min<size_t>(threads, n);
-    for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker);
-    worker();
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(worker, w);
+    worker(0);
     for (auto& t : pool) t.join();
     seconds = progress.seconds();
   }
@@ -345,7 +347,7 @@ int run_discover(const DiscoverOptions& opts) {
       arena.reset();
     }
   } else {
-    for (size_t i = 0; i < n; ++i) profile.merge(profiles[i]);
+    for (const schema::Profile& partial : profiles) profile.merge(partial);
   }
 
   std::string output;
