@@ -2,10 +2,12 @@
 // (decimal digit patterns, letters, roman numerals, English words), $fromMillis/$toMillis
 // (date/time pictures) and $formatNumber (decimal format pictures). Text is handled as code
 // points so that digit families and separators outside ASCII work.
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
+#include <unordered_map>
 
 #include "common/time.h"
 #include "expr/evaluator.h"
@@ -301,7 +303,12 @@ bool format_integer(double value, const IntegerFormat& format, std::string& out,
     }
     case Primary::kDecimal: {
       char buf[64];
-      snprintf(buf, sizeof buf, "%.0f", value);
+      if (value < 9e18) {
+        auto res = std::to_chars(buf, buf + sizeof buf - 1, static_cast<int64_t>(value));
+        *res.ptr = '\0';
+      } else {
+        snprintf(buf, sizeof buf, "%.0f", value);
+      }
       U32 digits = ascii(buf);
       int pad = format.mandatory_digits - static_cast<int>(digits.size());
       if (pad > 0) digits = U32(static_cast<size_t>(pad), U'0') + digits;
@@ -919,6 +926,17 @@ bool format_component(int64_t ms, const Part& part, int64_t offset_hours, int64_
   return true;
 }
 
+// Analysed pictures are kept per thread: a mapping formats every record with the same few.
+const std::vector<Part>* analysed_picture(std::string_view picture, PictureError& err) {
+  thread_local std::unordered_map<std::string, std::vector<Part>> cache;
+  auto it = cache.find(std::string(picture));
+  if (it != cache.end()) return &it->second;
+  std::vector<Part> parts;
+  if (!analyse_datetime_picture(to_u32(picture), parts, err)) return nullptr;
+  if (cache.size() > 256) cache.clear();
+  return &cache.emplace(std::string(picture), std::move(parts)).first->second;
+}
+
 bool format_datetime(int64_t ms, Val picture, Val timezone, std::string& out, PictureError& err) {
   int64_t offset_hours = 0, offset_minutes = 0;
   if (timezone.is_str()) {
@@ -927,10 +945,16 @@ bool format_datetime(int64_t ms, Val picture, Val timezone, std::string& out, Pi
     offset_hours = static_cast<int64_t>(std::floor(offset / 100.0));
     offset_minutes = offset % 100;
   }
-  std::vector<Part> parts;
-  U32 pic = picture.is_str() ? to_u32(picture.sv())
-                             : U32(U"[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]");
-  if (!analyse_datetime_picture(pic, parts, err)) return false;
+  if (!picture.is_str() && !timezone.is_str() && ms >= 0 && ms < 253402300800000) {
+    // the default picture in UTC is RFC 3339 with milliseconds
+    append_rfc3339_millis(out, ms);
+    return true;
+  }
+  const std::vector<Part>* cached = analysed_picture(
+      picture.is_str() ? picture.sv() : "[Y0001]-[M01]-[D01]T[H01]:[m01]:[s01].[f001][Z01:01t]",
+      err);
+  if (!cached) return false;
+  const std::vector<Part>& parts = *cached;
   int64_t shifted = ms + (60 * offset_hours + offset_minutes) * 60000;
   for (const Part& p : parts) {
     if (p.literal) {

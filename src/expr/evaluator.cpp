@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <span>
 #include <unordered_map>
 
 #include "common/base64.h"
@@ -268,26 +269,47 @@ void Evaluator::bind(Env* env, std::string_view name, Val value) {
 }
 
 Val Evaluator::lookup(Env* env, std::string_view name) {
+  return lookup(env, name, builtin_index(name));
+}
+
+Val Evaluator::lookup(Env* env, std::string_view name, int builtin_index) {
   for (Env* e = env; e; e = e->parent) {
     for (uint32_t i = 0; i < e->size; ++i) {
       if (e->data[i].name == name) return e->data[i].value;
     }
   }
-  static const std::unordered_map<std::string_view, size_t> index = [] {
-    std::unordered_map<std::string_view, size_t> m;
+  if (builtin_index < 0) return Val();
+  return builtin(builtin_index);
+}
+
+Val Evaluator::builtin(int index) {
+  // One function value per builtin and evaluation, made on first use.
+  if (!builtins_) {
+    size_t n = builtin_table().size();
+    builtins_ = arena_.allocate_array<Function*>(n);
+    std::fill(builtins_, builtins_ + n, nullptr);
+  }
+  Function*& f = builtins_[static_cast<size_t>(index)];
+  if (!f) {
+    const BuiltinInfo& info = builtin_table()[static_cast<size_t>(index)];
+    f = new_function(FnKind::kBuiltin);
+    f->builtin = info.fn;
+    f->name = info.name;
+    f->arity = info.arity;
+    f->signature = builtin_signature(static_cast<size_t>(index));
+  }
+  return Val::function(f);
+}
+
+int builtin_index(std::string_view name) {
+  static const std::unordered_map<std::string_view, int> index = [] {
+    std::unordered_map<std::string_view, int> m;
     const auto& table = builtin_table();
-    for (size_t i = 0; i < table.size(); ++i) m.emplace(table[i].name, i);
+    for (size_t i = 0; i < table.size(); ++i) m.emplace(table[i].name, static_cast<int>(i));
     return m;
   }();
   auto it = index.find(name);
-  if (it == index.end()) return Val();
-  const BuiltinInfo& info = builtin_table()[it->second];
-  Function* f = new_function(FnKind::kBuiltin);
-  f->builtin = info.fn;
-  f->name = info.name;
-  f->arity = info.arity;
-  f->signature = builtin_signature(it->second);
-  return Val::function(f);
+  return it == index.end() ? -1 : it->second;
 }
 
 int Evaluator::arity(Val fn) const {
@@ -453,7 +475,7 @@ Val Evaluator::eval_node(const Node* node, Val input, Env* env) {
         }
         return input;
       }
-      return lookup(env, node->text);
+      return lookup(env, node->text, node->builtin);
     case NodeType::kLambda: {
       Function* f = new_function(FnKind::kLambda);
       f->node = node;
@@ -912,16 +934,21 @@ Val Evaluator::eval_binary(const Node* node, Val input, Env* env) {
       }
     }
     case BinOp::kConcat: {
-      std::string s;
+      std::string_view l, r;
       if (!lhs.undef()) {
-        TRY(l, string_of(lhs));
-        s += l.sv();
+        TRY(ls, string_of(lhs));
+        l = ls.sv();
       }
       if (!rhs.undef()) {
-        TRY(r, string_of(rhs));
-        s += r.sv();
+        TRY(rs, string_of(rhs));
+        r = rs.sv();
       }
-      return str(s);
+      if (l.empty()) return Val::string(r.data() ? r : std::string_view("", 0));
+      if (r.empty()) return Val::string(l);
+      char* out = static_cast<char*>(arena_.allocate(l.size() + r.size(), 1));
+      std::memcpy(out, l.data(), l.size());
+      std::memcpy(out + l.size(), r.data(), r.size());
+      return Val::string(std::string_view(out, l.size() + r.size()));
     }
     case BinOp::kRange: {
       if (!lhs.undef() && !(lhs.is_num() && is_integer(lhs.num))) return err("T2003", lhs);
@@ -1011,6 +1038,39 @@ Val Evaluator::flatten_append(Val a, Val b) {
 }
 
 Val Evaluator::eval_group(const GroupBy& group, Val input, Env* env) {
+  if (!input.is_arr()) {
+    // One context item (an object constructor's usual case): each pair is evaluated once, no
+    // grouping is needed; a key made by two different pairs is still D1009.
+    Object* result = new_object(static_cast<uint32_t>(group.pairs.size()));
+    size_t n = group.pairs.size();
+    std::string_view key_buf[16];
+    std::vector<std::string_view> heap_keys;
+    std::string_view* keys = key_buf;
+    if (n > 16) {
+      heap_keys.resize(n);
+      keys = heap_keys.data();
+    }
+    for (size_t p = 0; p < n; ++p) {
+      TRY(key, eval(group.pairs[p].first, input, env));
+      if (key.undef()) {
+        keys[p] = std::string_view();
+        continue;
+      }
+      if (!key.is_str()) return fail("T1003", group.position, std::string(string_of(key).sv()));
+      for (size_t q = 0; q < p; ++q) {
+        if (keys[q].data() && keys[q] == key.sv()) {
+          return fail("D1009", group.position, std::string(key.sv()));
+        }
+      }
+      keys[p] = key.len ? key.sv() : std::string_view("", 0);
+    }
+    for (size_t p = 0; p < n; ++p) {
+      if (!keys[p].data()) continue;
+      TRY(value, eval(group.pairs[p].second, input, env));
+      if (!value.undef()) set(result, keys[p], value);
+    }
+    return Val::object(result);
+  }
   Object* result = new_object();
   bool reduce = input.is_arr() && input.arr->tuple_stream;
   Array* in;
@@ -1253,7 +1313,8 @@ Val Evaluator::apply_inner(Val fn, Val* args, int nargs, Val context) {
   }
   Function* f = fn.fn;
   if (f->signature) {
-    std::vector<Val> validated;
+    thread_local std::vector<Val> validated;
+    validated.clear();
     if (!validate(*f->signature, args, nargs, context, validated)) return Val();
     nargs = static_cast<int>(validated.size());
     args = arena_.allocate_array<Val>(nargs > 0 ? nargs : 1);
@@ -1405,7 +1466,7 @@ char symbol_of(Val v) {
 // builds from a signature (greedy, with backtracking); `counts` receives how many arguments each
 // parameter took.
 bool match_params(const std::vector<SigParam>& params, size_t p, std::string_view syms, size_t pos,
-                  std::vector<int>& counts) {
+                  std::span<int> counts) {
   if (p == params.size()) return pos == syms.size();
   const SigParam& param = params[p];
   size_t max = 0;
@@ -1425,9 +1486,25 @@ bool match_params(const std::vector<SigParam>& params, size_t p, std::string_vie
 
 bool Evaluator::validate(const Signature& sig, Val* args, int nargs, Val context,
                          std::vector<Val>& out) {
-  std::string syms;
-  for (int i = 0; i < nargs; ++i) syms += symbol_of(args[i]);
-  std::vector<int> counts(sig.params.size(), 0);
+  char sym_buf[32];
+  std::string heap_syms;
+  std::string_view syms;
+  if (nargs <= 32) {
+    for (int i = 0; i < nargs; ++i) sym_buf[i] = symbol_of(args[i]);
+    syms = std::string_view(sym_buf, static_cast<size_t>(nargs));
+  } else {
+    for (int i = 0; i < nargs; ++i) heap_syms += symbol_of(args[i]);
+    syms = heap_syms;
+  }
+  int count_buf[16];
+  std::vector<int> heap_counts;
+  int* counts_ptr = count_buf;
+  if (sig.params.size() > 16) {
+    heap_counts.resize(sig.params.size());
+    counts_ptr = heap_counts.data();
+  }
+  std::span<int> counts(counts_ptr, sig.params.size());
+  std::fill(counts.begin(), counts.end(), 0);
   if (!match_params(sig.params, 0, syms, 0, counts)) {
     // Find the first argument that breaks the signature, as jsonata-js reports it.
     size_t good = 0;

@@ -62,6 +62,9 @@ class Evaluator {
   Env* new_env(Env* parent);
   void bind(Env* env, std::string_view name, Val value);
   Val lookup(Env* env, std::string_view name);
+  // The same, with the builtin's index resolved at compile time (-1: not a builtin name).
+  Val lookup(Env* env, std::string_view name, int builtin_index);
+  Val builtin(int index);
   int arity(Val fn) const;
 
   // $eval: parses and evaluates text with the given input and environment.
@@ -125,6 +128,7 @@ class Evaluator {
   Env* global_ = nullptr;
   Env* current_env_ = nullptr;
   std::vector<std::unique_ptr<Program>> eval_programs_;
+  Function** builtins_ = nullptr;
   std::vector<std::unique_ptr<std::string>> eval_texts_;
 };
 
@@ -138,6 +142,8 @@ struct BuiltinInfo {
 };
 const std::vector<BuiltinInfo>& builtin_table();
 const Signature* builtin_signature(size_t index);
+// Index of a builtin function by name, -1 when there is none.
+int builtin_index(std::string_view name);
 
 // Number and string conversions shared with the function library.
 std::string format_number_js(double d);  // JavaScript Number#toString

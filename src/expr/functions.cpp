@@ -1,6 +1,7 @@
 // The built-in function library (jsonata-js 2.x semantics). Each function receives its
 // arguments already validated against its signature (context substitution, array wrapping).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <random>
 #include <unordered_set>
@@ -179,9 +180,22 @@ uint32_t case_map(uint32_t cp, bool upper) {
 
 Val change_case(Evaluator& ev, Val s, bool upper) {
   if (s.undef()) return s;
+  std::string_view v = s.sv();
+  bool ascii = true;
+  for (char c : v) ascii &= static_cast<unsigned char>(c) < 0x80;
+  if (ascii) {
+    // the common case, written straight into the arena
+    char* out = static_cast<char*>(ev.arena().allocate(v.size() + 1, 1));
+    for (size_t k = 0; k < v.size(); ++k) {
+      char c = v[k];
+      if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
+      if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      out[k] = c;
+    }
+    return Val::string(std::string_view(out, v.size()));
+  }
   std::string out;
   out.reserve(s.len);
-  std::string_view v = s.sv();
   size_t i = 0;
   while (i < v.size()) append_utf8(out, case_map(decode_cp(v, i), upper));
   return ev.str(out);
@@ -203,6 +217,17 @@ Val fn_length(Evaluator&, Val* args, int nargs, Val) {
 Val fn_trim(Evaluator& ev, Val* args, int nargs, Val) {
   Val s = arg(args, nargs, 0);
   if (s.undef()) return s;
+  auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  std::string_view v = s.sv();
+  size_t b = 0, e = v.size();
+  while (b < e && is_ws(v[b])) ++b;
+  while (e > b && is_ws(v[e - 1])) --e;
+  bool inner = false;
+  for (size_t k = b; k + 1 < e && !inner; ++k) {
+    inner = is_ws(v[k]) && (v[k] != ' ' || is_ws(v[k + 1]));
+  }
+  // Nothing to collapse inside: the result is a slice of the argument.
+  if (!inner) return Val::string(v.substr(b, e - b));
   std::string out;
   bool in_space = false;
   for (char c : s.sv()) {
@@ -595,16 +620,17 @@ Val fn_power(Evaluator& ev, Val* args, int nargs, Val) {
 // Shifts the decimal point of `d` by `shift` places through its decimal text, as jsonata-js
 // does (`+(mantissa + 'e' + exponent)`), so that 1.005 shifted by 2 is exactly 100.5.
 double shift_decimal(double d, int shift) {
-  std::string s = format_number_js(d);
-  size_t e = s.find('e');
-  int exp = shift;
-  std::string mant = s;
-  if (e != std::string::npos) {
-    mant = s.substr(0, e);
-    exp += std::atoi(s.c_str() + e + 1);
-  }
-  std::string text = mant + "e" + std::to_string(exp);
-  return std::strtod(text.c_str(), nullptr);
+  if (!std::isfinite(d)) return d;
+  // The shortest digits that read back as d, with the exponent moved.
+  char buf[64];
+  auto res = std::to_chars(buf, buf + 40, d, std::chars_format::scientific);
+  char* e = std::find(buf, res.ptr, 'e');
+  int exp = 0;
+  std::from_chars(e + 1 + (e[1] == '+' ? 1 : 0), res.ptr, exp);
+  auto tail = std::to_chars(e + 1, buf + sizeof buf, exp + shift);
+  double out = 0;
+  std::from_chars(buf, tail.ptr, out);
+  return out;
 }
 
 Val fn_round(Evaluator&, Val* args, int nargs, Val) {

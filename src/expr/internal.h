@@ -285,6 +285,7 @@ struct Node {
   std::vector<std::string> params;  // lambda parameters
   std::unique_ptr<Signature> signature;
   std::unique_ptr<RE2> regex;
+  int builtin = -1;       // kVariable: index of the builtin function of that name
   bool raw_step = false;  // a binary '[' / '{' / '@' / '#' / '.' before processing
   char raw_op = 0;
 };
@@ -302,6 +303,8 @@ struct ParseError {
   std::string token;
   std::string value;
 };
+
+int builtin_index(std::string_view name);
 
 // Parses and post-processes an expression; on failure returns false and fills `error`.
 bool parse_program(std::string_view text, Program& program, ParseError& error);

@@ -417,6 +417,7 @@ class Parser {
       case TokType::kVariable: {
         Node* n = make(NodeType::kVariable, t.position);
         n->text = t.value;
+        n->builtin = builtin_index(n->text);
         return n;
       }
       case TokType::kString: {
