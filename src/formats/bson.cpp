@@ -2,6 +2,7 @@
 
 #include <bson/bson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>

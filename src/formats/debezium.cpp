@@ -1,5 +1,6 @@
 #include "formats/debezium.h"
 
+#include <algorithm>
 #include <cmath>
 #include <new>
 #include <span>

@@ -1,5 +1,6 @@
 #include "formats/text_reader.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <optional>
