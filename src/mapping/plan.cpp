@@ -23,6 +23,7 @@ struct Node {
   std::string name;               // the member name of this node in its parent object
   std::string key_json;           // "\"name\":", written before the value
   int element = -1;               // array: the element template
+  int position = -1;              // index among the parent object's children
   int field = -1;                 // leaf: the field mapping that writes it, -1 for defaults only
   std::optional<Value> fallback;  // top-level: the `defaults` value
 };
@@ -116,6 +117,7 @@ struct Plan::Impl {
         next = find_child(current, steps[i].name);
         if (next < 0) {
           next = add_node(want, steps[i].name);
+          nodes[next].position = static_cast<int>(nodes[current].children.size());
           nodes[current].children.push_back(next);
         }
       }
@@ -229,6 +231,7 @@ struct Plan::Impl {
         int child = find_child(0, std::string(m.key));
         if (child < 0) {
           child = add_node(Node::Kind::kLeaf, std::string(m.key));
+          nodes[child].position = static_cast<int>(nodes[0].children.size());
           nodes[0].children.push_back(child);
         }
         nodes[child].fallback = m.value;
@@ -268,8 +271,7 @@ struct Plan::Impl {
       object->slots = run.arena.allocate_array<Slot*>(n.children.size());
       std::memset(object->slots, 0, n.children.size() * sizeof(Slot*));
     }
-    size_t i = 0;
-    while (n.children[i] != child) ++i;
+    size_t i = static_cast<size_t>(nodes[child].position);
     if (object->slots[i] == nullptr) object->slots[i] = new_slot(run.arena);
     return object->slots[i];
   }
