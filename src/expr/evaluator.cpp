@@ -78,12 +78,19 @@ Object* Evaluator::new_object(uint32_t cap) {
 }
 
 namespace {
+// Name comparison for the hot lookups: length and first byte decide most mismatches without a
+// call to memcmp.
+inline bool same_name(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         (a.empty() || (a[0] == b[0] && std::memcmp(a.data(), b.data(), a.size()) == 0));
+}
+
 uint32_t hash_key(std::string_view k) {
   uint32_t h = 2166136261u;
   for (char c : k) h = (h ^ static_cast<uint8_t>(c)) * 16777619u;
   return h;
 }
-constexpr uint32_t kIndexThreshold = 12;
+constexpr uint32_t kIndexThreshold = 32;
 
 void rebuild_index(Arena& arena, Object* o) {
   uint32_t cap = 32;
@@ -111,7 +118,7 @@ const Val* Evaluator::get(const Object* o, std::string_view key) {
     return nullptr;
   }
   for (uint32_t i = 0; i < o->size; ++i) {
-    if (o->data[i].key == key) return &o->data[i].value;
+    if (same_name(o->data[i].key, key)) return &o->data[i].value;
   }
   return nullptr;
 }
@@ -275,7 +282,7 @@ Val Evaluator::lookup(Env* env, std::string_view name) {
 Val Evaluator::lookup(Env* env, std::string_view name, int builtin_index) {
   for (Env* e = env; e; e = e->parent) {
     for (uint32_t i = 0; i < e->size; ++i) {
-      if (e->data[i].name == name) return e->data[i].value;
+      if (same_name(e->data[i].name, name)) return e->data[i].value;
     }
   }
   if (builtin_index < 0) return Val();
@@ -331,9 +338,7 @@ int Evaluator::arity(Val fn) const {
 }
 
 // ---- evaluation ----
-bool Evaluator::stack_ok() {
-  char probe = 0;
-  if (std::abs(stack_base_ - &probe) <= limits_.max_stack_bytes) return true;
+bool Evaluator::stack_exhausted() {
   if (!failed_) {
     fail("U1001");
     error_.message = "Stack overflow error: the expression nests deeper than the stack allows";
@@ -511,7 +516,43 @@ Val Evaluator::eval_node(const Node* node, Val input, Env* env) {
   return Val();
 }
 
+namespace {
+// A step that only looks a name up: no predicates, bindings, grouping or singleton keeping.
+bool plain_step(const Node* step, NodeType type) {
+  return step->type == type && step->stages.empty() && step->predicates.empty() && !step->tuple &&
+         step->focus.empty() && step->index.empty() && !step->ancestor && !step->keep_array &&
+         !step->group;
+}
+}  // namespace
+
 Val Evaluator::eval_path(const Node* node, Val input, Env* env) {
+  if (!node->keep_singleton_array && !node->group && !node->tuple) {
+    // Fast path for `a.b.c` through objects: no sequences to build. Anything else (an array on
+    // the way, a step with predicates) takes the general path below from the start.
+    size_t n = node->steps.size();
+    size_t i = 0;
+    Val v = input;
+    bool fast = true;
+    if (plain_step(node->steps[0], NodeType::kVariable)) {
+      v = eval(node->steps[0], input, env);
+      if (failed_) return Val();
+      i = 1;
+    } else if (input.is_arr()) {
+      fast = false;
+    }
+    for (; fast && i < n; ++i) {
+      const Node* step = node->steps[i];
+      if (!plain_step(step, NodeType::kName) || v.is_arr()) {
+        fast = false;
+        break;
+      }
+      if (!v.is_obj()) return Val();
+      const Val* field = get(v.obj, step->text);
+      if (!field) return Val();
+      v = *field;
+    }
+    if (fast && !(v.is_arr() && v.arr->sequence)) return v;
+  }
   Array* input_seq;
   if (node->steps[0]->type == NodeType::kVariable || !input.is_arr()) {
     input_seq = new_seq(1);
@@ -1312,7 +1353,7 @@ Val Evaluator::apply_inner(Val fn, Val* args, int nargs, Val context) {
     return fail("T1006", -1, fn.undef() ? "" : std::string(string_of(fn).sv()));
   }
   Function* f = fn.fn;
-  if (f->signature) {
+  if (f->signature && !fast_validate(*f->signature, args, nargs, context)) {
     thread_local std::vector<Val> validated;
     validated.clear();
     if (!validate(*f->signature, args, nargs, context, validated)) return Val();
@@ -1483,6 +1524,21 @@ bool match_params(const std::vector<SigParam>& params, size_t p, std::string_vie
   return false;
 }
 }  // namespace
+
+// The common case of a call, decided without the general matcher: one argument per parameter,
+// each of an accepted type, and no array parameter (those may need wrapping or item checks).
+// Then the arguments are already what validate() would produce.
+bool Evaluator::fast_validate(const Signature& sig, Val* args, int nargs, Val context) {
+  (void)context;
+  if (static_cast<size_t>(nargs) != sig.params.size()) return false;
+  for (int i = 0; i < nargs; ++i) {
+    const SigParam& p = sig.params[static_cast<size_t>(i)];
+    if (p.type == 'a' || p.one_or_more || p.symbols.find(symbol_of(args[i])) == std::string::npos) {
+      return false;
+    }
+  }
+  return true;
+}
 
 bool Evaluator::validate(const Signature& sig, Val* args, int nargs, Val context,
                          std::vector<Val>& out) {

@@ -84,7 +84,11 @@ class Evaluator {
   // Numbers of a result must be finite (D1001 otherwise).
   bool check_number(double d);
   // False (with U1001 recorded) once the evaluation has used its stack budget.
-  bool stack_ok();
+  bool stack_ok() {
+    char probe = 0;
+    if (stack_base_ - &probe <= limits_.max_stack_bytes) return true;
+    return stack_exhausted();
+  }
   static bool is_integer(double d);
 
  private:
@@ -109,11 +113,13 @@ class Evaluator {
   Val apply_inner(Val fn, Val* args, int nargs, Val context);
   Val apply_lambda(Function* f, Val* args, int nargs);
   Val run_transform(Function* f, Val obj);
+  bool fast_validate(const Signature& sig, Val* args, int nargs, Val context);
   bool validate(const Signature& sig, Val* args, int nargs, Val context, std::vector<Val>& out);
   Env* frame_from_tuple(Env* env, Val tuple);
   Val lookup_in(Val input, std::string_view key);
   void recurse_descendants(Val v, Array* out);
   bool tick();
+  bool stack_exhausted();
 
   Arena& arena_;
   Limits limits_;
