@@ -2,6 +2,7 @@
 // crash, must always make progress (each call consumes input or ends it) and must end.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,6 +49,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       arena.reset();
     }
     if ((*reader)->bytes_read() > size) __builtin_trap();
+  }
+  // The same bytes as one Kafka message: key up to the first newline, value after it.
+  size_t newline = bytes.find('\n');
+  std::optional<std::string_view> key, value;
+  if (newline != std::string_view::npos) {
+    key = bytes.substr(0, newline);
+    value = bytes.substr(newline + 1);
+  } else {
+    value = bytes;
+  }
+  for (Format format : {Format::kAuto, Format::kJson, Format::kBson, Format::kDebezium}) {
+    auto store = canonry::formats::make_memory_raw_store();
+    canonry::formats::ReaderOptions options;
+    options.format = format;
+    options.raw_store = store.get();
+    canonry::formats::MessageDecoder decoder(options);
+    Arena arena;
+    Record record;
+    Status error;
+    std::string out;
+    // Twice, so that an update can find what the first decode stored.
+    for (int round = 0; round < 2; ++round) {
+      if (decoder.decode(key, value, arena, record, error) ==
+          canonry::formats::MessageDecoder::Outcome::kRecord) {
+        canonry::json::append_value(out, record.document);
+      }
+    }
   }
   return 0;
 }

@@ -189,6 +189,26 @@ void append_store_json(std::string& out, const Value& value) {
   }
 }
 
+Value decode_message_key(json::Parser& parser, std::string_view key, Arena& arena) {
+  auto parsed = parser.parse(key, arena);
+  return parsed ? *parsed : json::make_string(arena, key);
+}
+
+DebeziumDecoder::Outcome DebeziumDecoder::decode_message(const Value& value,
+                                                         const Value& message_key, Arena& arena,
+                                                         Record& record, Status& error) {
+  if (!looks_like_event(value)) {
+    record.document = value;
+    record.source_key = message_key;
+    return Outcome::kRecord;
+  }
+  std::optional<int64_t> kafka_time = record.envelope_time_ms;
+  record.envelope_time_ms.reset();
+  Outcome outcome = decode(value, message_key, arena, record, error);
+  if (!record.envelope_time_ms) record.envelope_time_ms = kafka_time;
+  return outcome;
+}
+
 bool DebeziumDecoder::looks_like_event(const Value& value) {
   if (!value.is_object()) return false;
   if (value.find("op") != nullptr &&

@@ -27,6 +27,12 @@ class DebeziumDecoder {
   Outcome decode(const json::Value& value, const json::Value& message_key, Arena& arena,
                  Record& record, Status& error);
 
+  // A message value as kcat and Kafka deliver it: a change event is decoded as above, anything
+  // else is the document, with `message_key` as its source key. `record.envelope_time_ms` is kept
+  // (the Kafka timestamp) unless the event has its own ts_ms.
+  Outcome decode_message(const json::Value& value, const json::Value& message_key, Arena& arena,
+                         Record& record, Status& error);
+
   // True when `value` has the shape of a change event: `op` with `after` or `before`, or a
   // `payload` that has them.
   static bool looks_like_event(const json::Value& value);
@@ -41,6 +47,10 @@ class DebeziumDecoder {
   std::string key_json_;
   std::string document_json_;
 };
+
+// A message key as a source key: JSON text (a Debezium key) is parsed, any other text stays the
+// string it is.
+json::Value decode_message_key(json::Parser& parser, std::string_view key, Arena& arena);
 
 // Writes a document as JSON text that json::Parser reads back into the same types (decimals and
 // doubles included), for RawDocumentStore.

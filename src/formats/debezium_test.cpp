@@ -345,3 +345,65 @@ TEST(RawStore, JsonTextKeepsTypes) {
 
 }  // namespace
 }  // namespace canonry::formats
+
+namespace canonry::formats {
+namespace {
+
+TEST(MessageDecoder, KafkaMessagesLikeKcatLines) {
+  auto store = make_memory_raw_store();
+  MessageDecoder decoder({.raw_store = store.get()});
+  Arena arena;
+  Record record;
+  Status error;
+  std::string key = mongo_key(kOid);
+  std::string created = mongo_event("c", kCreated, "", 1709288100100);
+  std::string update =
+      R"({"removedFields":null,"updatedFields":"{\"status\": \"paid\"}","truncatedArrays":null})";
+  std::string updated = mongo_event("u", "", update, 1709288100200);
+
+  ASSERT_EQ(decoder.decode(key, created, arena, record, error), MessageDecoder::Outcome::kRecord)
+      << error.to_string();
+  EXPECT_EQ(json::to_json(record.source_key), std::string(R"({"$oid":")") + kOid + "\"}");
+  EXPECT_EQ(record.raw, created);
+  record = Record();
+  record.envelope_time_ms = 5;  // the Kafka timestamp; the event's ts_ms wins
+  ASSERT_EQ(decoder.decode(key, updated, arena, record, error), MessageDecoder::Outcome::kRecord)
+      << error.to_string();
+  EXPECT_EQ(record.document.find("status")->as_string(), "paid");
+  EXPECT_EQ(record.envelope_time_ms, 1709288100200);
+
+  EXPECT_EQ(decoder.decode(key, std::nullopt, arena, record, error),
+            MessageDecoder::Outcome::kSkipped);
+
+  record = Record();
+  record.envelope_time_ms = 5;
+  ASSERT_EQ(decoder.decode("order-7", R"({"orderId":7})", arena, record, error),
+            MessageDecoder::Outcome::kRecord);
+  EXPECT_EQ(json::to_json(record.document), R"({"orderId":7})");
+  EXPECT_EQ(json::to_json(record.source_key), R"("order-7")");
+  EXPECT_EQ(record.envelope_time_ms, 5);
+
+  EXPECT_EQ(decoder.decode(std::nullopt, "{\"a\":", arena, record, error),
+            MessageDecoder::Outcome::kError);
+  EXPECT_EQ(error.code(), ErrorCode::kJsonTruncated);
+
+  // Forced formats: json keeps a change event as it is; debezium rejects a plain document.
+  MessageDecoder as_json({.format = Format::kJson});
+  ASSERT_EQ(as_json.decode(key, created, arena, record, error), MessageDecoder::Outcome::kRecord);
+  EXPECT_TRUE(record.document.find("op") != nullptr);
+  MessageDecoder as_debezium({.format = Format::kDebezium});
+  EXPECT_EQ(as_debezium.decode(std::nullopt, R"({"orderId":7})", arena, record, error),
+            MessageDecoder::Outcome::kError);
+  EXPECT_EQ(error.code(), ErrorCode::kEnvelope);
+
+  MessageDecoder as_bson({.format = Format::kBson});
+  const char bson_doc[] = "\x0c\x00\x00\x00\x10n\x00\x07\x00\x00\x00";
+  ASSERT_EQ(as_bson.decode(std::nullopt, std::string_view(bson_doc, 12), arena, record, error),
+            MessageDecoder::Outcome::kRecord)
+      << error.to_string();
+  EXPECT_EQ(json::to_json(record.document), R"({"n":7})");
+  EXPECT_TRUE(record.raw_is_binary);
+}
+
+}  // namespace
+}  // namespace canonry::formats

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,31 @@ class RecordReader {
   virtual uint64_t skipped() const = 0;
   // Bytes consumed so far (for progress and throughput).
   virtual uint64_t bytes_read() const = 0;
+};
+
+// Decodes one message at a time, for sources that deliver messages rather than bytes (a Kafka
+// consumer): the key and value of a message are decoded as a kcat line's are. With format auto
+// (or kcat) a value that is a Debezium change event is decoded as one, anything else as a JSON
+// document; json and debezium force one or the other; bson decodes the value as a BSON document.
+class MessageDecoder {
+ public:
+  enum class Outcome { kRecord, kError, kSkipped };
+
+  explicit MessageDecoder(const ReaderOptions& options);
+  ~MessageDecoder();
+  MessageDecoder(MessageDecoder&&) noexcept;
+  MessageDecoder& operator=(MessageDecoder&&) noexcept;
+
+  // `value` absent: a tombstone, kSkipped. Fills the record's document, op, source_key (the key:
+  // JSON text is parsed, other text stays a string), envelope_time_ms (Debezium's ts_ms; set it
+  // to the message timestamp before the call to have that when there is none) and raw (the
+  // value); the caller owns `position`. Values live in `arena`.
+  Outcome decode(std::optional<std::string_view> key, std::optional<std::string_view> value,
+                 Arena& arena, Record& record, Status& error);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Opens a file path, or "-" for standard input. An error when the input cannot be opened or, with

@@ -320,14 +320,10 @@ class TextReader final : public RecordReader {
       error = Status(ErrorCode::kEnvelope, "kcat envelope without \"payload\"");
       return Outcome::kError;
     }
-    // A Debezium key is JSON text; any other key stays the string it is.
     Value key;
     if (const Value* key_field = envelope.find("key"); key_field != nullptr) {
-      key = *key_field;
-      if (key_field->is_string()) {
-        auto parsed = parser_.parse(key_field->as_string(), arena);
-        if (parsed) key = *parsed;
-      }
+      key = key_field->is_string() ? decode_message_key(parser_, key_field->as_string(), arena)
+                                   : *key_field;
     }
     if (payload->is_null()) return Outcome::kSkipped;  // a tombstone
     Value message = *payload;
@@ -340,16 +336,7 @@ class TextReader final : public RecordReader {
       }
       message = *parsed;
     }
-    if (DebeziumDecoder::looks_like_event(message)) {
-      std::optional<int64_t> kafka_time = record.envelope_time_ms;
-      record.envelope_time_ms.reset();
-      Outcome outcome = debezium_.decode(message, key, arena, record, error);
-      if (!record.envelope_time_ms) record.envelope_time_ms = kafka_time;
-      return outcome;
-    }
-    record.document = message;
-    record.source_key = key;
-    return Outcome::kRecord;
+    return debezium_.decode_message(message, key, arena, record, error);
   }
 
   std::unique_ptr<ByteSource> source_;
