@@ -24,9 +24,10 @@ demo: build
 
 # Every test: the release build, then the sanitizer build, then the fuzzers for a short while.
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -O $(BUILD)/ctest.out
 	$(MAKE) test-asan
 	@scripts/fuzz.sh --smoke
+	@scripts/test-summary.sh $(BUILD) $(ASAN_BUILD)
 
 test-fast: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -37,7 +38,8 @@ $(ASAN_BUILD)/build.ninja: | deps
 
 test-asan: $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) \
+	  -O $(ASAN_BUILD)/ctest.out
 
 bench: build
 	@bench/run.sh
