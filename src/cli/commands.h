@@ -30,5 +30,7 @@ inline constexpr int kExitUsage = 2;
 
 }  // namespace canonry::cli
 
-#define CANONRY_COMMAND(factory) \
-  static const ::canonry::cli::CommandRegistration canonry_command_##factory{factory}
+#define CANONRY_COMMAND(factory)                                               \
+  static const ::canonry::cli::CommandRegistration canonry_command_##factory { \
+    factory                                                                    \
+  }
