@@ -1294,6 +1294,12 @@ Val fn_parse_integer(Evaluator& ev, Val* args, int nargs, Val) {
 // ---- $formatNumber ----
 namespace {
 
+// JavaScript's substring: positions past the end give an empty string rather than an error.
+U32 clamped(const U32& s, size_t pos, size_t len = U32::npos) {
+  if (pos >= s.size()) return U32();
+  return s.substr(pos, len);
+}
+
 struct NumberPicture {
   U32 prefix, suffix, active, mantissa, integer, fraction, sub;
   bool has_exponent = false;
@@ -1392,8 +1398,8 @@ Val fn_format_number(Evaluator& ev, Val* args, int nargs, Val) {
       p.mantissa = p.active;
     } else {
       p.has_exponent = true;
-      p.mantissa = p.active.substr(0, exp_pos - p.prefix.size());
-      p.exponent = p.active.substr(exp_pos - p.prefix.size() + 1);
+      p.mantissa = clamped(p.active, 0, exp_pos - p.prefix.size());
+      p.exponent = clamped(p.active, exp_pos - p.prefix.size() + 1);
     }
     size_t dec = p.mantissa.find(decimal_sep);
     if (dec == U32::npos) {

@@ -253,6 +253,8 @@ Val fn_pad(Evaluator& ev, Val* args, int nargs, Val) {
   std::string ch = cv.undef() || cv.len == 0 ? " " : std::string(cv.sv());
   double pad = std::fabs(width) - static_cast<double>(utf8_length(s.sv()));
   if (pad <= 0) return s;
+  // JavaScript cannot make strings this long either (RangeError); fail instead of exhausting memory
+  if (pad > (1 << 29)) return ev.fail("D3001", -1, format_number_js(width));
   auto cps = code_points(ch);
   std::string padding;
   for (size_t i = 0; i < static_cast<size_t>(pad); ++i) padding += cps[i % cps.size()];
