@@ -167,9 +167,24 @@ Command add_expr(CLI::App& app) {
   sub->add_option("--timeout-ms", options->timeout_ms,
                   "Time limit per document in milliseconds, 0 for none (U1001 beyond)")
       ->capture_default_str();
-  sub->add_option("args", options->positionals,
-                  "EXPR (unless -f) then INPUT files, or - for standard input");
-  return {sub, [options] { return run_expr(*options); }};
+  // EXPR and INPUT are taken as they are, not through an option: CLI11 would read an argument
+  // like "[1, 2]" (a JSONata array) as a list of values.
+  sub->allow_extras();
+  sub->positionals_at_end(false);
+  sub->footer("Arguments: EXPR (unless -f FILE) then INPUT files, or - for standard input");
+  return {sub, [options, sub] {
+            for (const std::string& extra : sub->remaining()) {
+              if (extra.size() > 1 && extra[0] == '-' && extra != "--" &&
+                  options->positionals.empty() && options->file.empty() &&
+                  !(extra[1] >= '0' && extra[1] <= '9')) {
+                // an unknown option, not an expression
+                std::fprintf(stderr, "canonry expr: unknown option %s\n", extra.c_str());
+                return kExitUsage;
+              }
+              options->positionals.push_back(extra);
+            }
+            return run_expr(*options);
+          }};
 }
 
 }  // namespace

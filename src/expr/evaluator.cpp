@@ -225,7 +225,8 @@ json::Value Evaluator::to_json(Val v) {
         return json::Value::integer(static_cast<int64_t>(v.num));
       }
       if (!std::isfinite(v.num)) return json::Value::null();
-      return json::Value::number(v.num);
+      // written as JavaScript writes numbers, and without the writer's own formatting
+      return json::Value::number(v.num, arena_.copy_string(format_number_js(v.num)));
     case Kind::kString:
       return json::Value::string(v.sv());
     case Kind::kArray: {

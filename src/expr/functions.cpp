@@ -561,10 +561,11 @@ Val fn_number(Evaluator& ev, Val* args, int nargs, Val) {
   if (a.is_num()) return a;
   if (a.is_bool()) return Val::number(a.b ? 1 : 0);
   if (a.is_str()) {
-    std::string s(a.sv());
+    std::string_view s = a.sv();
     if (matches_decimal(s)) {
-      double d = std::strtod(s.c_str(), nullptr);
-      if (std::isfinite(d)) return Val::number(d);
+      double d = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+      if (ec == std::errc() && std::isfinite(d)) return Val::number(d);
     }
     if (s.size() > 2 && s[0] == '0') {
       int base = 0;
