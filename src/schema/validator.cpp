@@ -120,7 +120,6 @@ struct Eval {
   bool dynamic = false;  // the schema uses $dynamicRef: keep the dynamic scope
   int depth = 0;
 
-  bool full() const { return errors != nullptr && errors->size() >= max_errors; }
   // Whether evaluation must go on after a failure (to report more errors).
   bool keep_going() const { return errors != nullptr && errors->size() < max_errors; }
   void report(const Path* path, const std::string& location, std::string message) {
