@@ -1,11 +1,14 @@
 // canonry map --spec SPEC [--format F] [--dlq FILE] [--out FILE] [--emit-deletes] INPUT...
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/schema_file.h"
 #include "formats/reader.h"
 #include "json/writer.h"
 #include "mapping/dlq.h"
@@ -20,13 +23,16 @@ struct MapOptions {
   std::string dlq;
   std::string out = "-";
   bool emit_deletes = false;
+  std::string validate;
+  bool assert_formats = false;
   size_t max_depth = 128;
   size_t max_document_bytes = 16 * 1024 * 1024;
   std::vector<std::string> inputs;
 };
 
 struct Counters {
-  uint64_t in = 0, out = 0, deletes = 0, dlq_decode = 0, dlq_map = 0, skipped = 0, bytes = 0;
+  uint64_t in = 0, out = 0, deletes = 0, dlq_decode = 0, dlq_map = 0, dlq_validate = 0, skipped = 0,
+           bytes = 0;
 };
 
 std::string format_rate(double value, const char* unit) {
@@ -39,6 +45,67 @@ std::string format_rate(double value, const char* unit) {
     std::snprintf(buf, sizeof buf, "%.0f %s", value, unit);
   }
   return buf;
+}
+
+// DLQ paths are JSONPaths (DESIGN 4.4); validators speak JSON pointers: "/items/0/a b" becomes
+// "$.items[0]['a b']".
+std::string pointer_to_jsonpath(std::string_view pointer) {
+  std::string out = "$";
+  size_t pos = 0;
+  while (pos < pointer.size() && pointer[pos] == '/') {
+    size_t next = pointer.find('/', pos + 1);
+    std::string_view raw =
+        pointer.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1);
+    std::string token;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '~' && i + 1 < raw.size()) {
+        token += raw[i + 1] == '1' ? '/' : '~';
+        ++i;
+      } else {
+        token += raw[i];
+      }
+    }
+    bool index = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
+    bool plain = !token.empty() && !std::isdigit(static_cast<unsigned char>(token[0]));
+    for (char c : token) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (index) {
+      out += "[" + token + "]";
+    } else if (plain) {
+      out += "." + token;
+    } else {
+      out += "[";
+      json::append_quoted(out, token);
+      out += "]";
+    }
+    if (next == std::string_view::npos) break;
+    pos = next;
+  }
+  return out;
+}
+
+// One status for all the ways a record breaks the schema: the count, then each error.
+Status validation_status(const std::vector<schema::ValidationError>& errors) {
+  std::string message =
+      std::to_string(errors.size()) + " schema error" + (errors.size() == 1 ? "" : "s") + ":";
+  for (const auto& e : errors) {
+    message += " " + (e.instance_path.empty() ? std::string("/") : e.instance_path) + ": " +
+               e.message + ";";
+  }
+  message.pop_back();
+  return Status(ErrorCode::kValidation, message);
+}
+
+// With --emit-deletes, the canonical key each source key maps to, for deletes that name only the
+// source key.
+void remember_key(const MapOptions& options, const formats::Record& record,
+                  const mapping::MapInfo& info,
+                  std::unordered_map<std::string, std::string>& canonical_keys) {
+  if (!options.emit_deletes || info.key.is_null()) return;
+  const json::Value* source_key = &record.source_key;
+  if (source_key->is_null()) source_key = record.document.find("_id");
+  if (source_key != nullptr && !source_key->is_null()) {
+    canonical_keys[json::to_json(*source_key)] = json::to_json(info.key);
+  }
 }
 
 int run_map(const MapOptions& options) {
@@ -59,6 +126,18 @@ int run_map(const MapOptions& options) {
   if (!format) {
     std::fprintf(stderr, "canonry map: --format: %s\n", format.status().message().c_str());
     return kExitUsage;
+  }
+
+  std::optional<schema::Validator> validator;
+  if (!options.validate.empty()) {
+    schema::ValidatorOptions validator_options;
+    validator_options.assert_formats = options.assert_formats;
+    auto loaded = load_validator(options.validate, validator_options);
+    if (!loaded) {
+      std::fprintf(stderr, "canonry map: --validate: %s\n", loaded.status().message().c_str());
+      return kExitBadInput;
+    }
+    validator.emplace(std::move(*loaded));
   }
 
   OutputFile out, dlq;
@@ -150,25 +229,41 @@ int run_map(const MapOptions& options) {
       }
       std::string& buf = out.buffer();
       size_t mark = buf.size();
-      if (!(*plan)->map(record.document, arena, buf, info, map_error)) {
-        buf.resize(mark);
-        ++counters.dlq_map;
-        mapping::append_dead_letter(
-            dlq.buffer(), {mapping::Step::kMap, &map_error.status, map_error.dst, mapping_id,
-                           &record.position, record.raw, record.raw_is_binary});
-        dlq.maybe_flush();
+      if (validator) {
+        // Canonical records that break the canonical schema go to the DLQ, not the output.
+        json::Value canonical;
+        if ((*plan)->map_to_value(record.document, arena, canonical, info, map_error)) {
+          std::vector<schema::ValidationError> invalid = validator->validate(canonical);
+          if (!invalid.empty()) {
+            ++counters.dlq_validate;
+            Status status = validation_status(invalid);
+            std::string path = pointer_to_jsonpath(invalid.front().instance_path);
+            mapping::append_dead_letter(dlq.buffer(),
+                                        {mapping::Step::kValidate, &status, path, mapping_id,
+                                         &record.position, record.raw, record.raw_is_binary});
+            dlq.maybe_flush();
+            continue;
+          }
+          json::append_value(buf, canonical);
+          buf += '\n';
+          ++counters.out;
+          out.maybe_flush();
+          remember_key(options, record, info, canonical_keys);
+          continue;
+        }
+      } else if ((*plan)->map(record.document, arena, buf, info, map_error)) {
+        buf += '\n';
+        ++counters.out;
+        out.maybe_flush();
+        remember_key(options, record, info, canonical_keys);
         continue;
       }
-      buf += '\n';
-      ++counters.out;
-      out.maybe_flush();
-      if (options.emit_deletes) {
-        const json::Value* source_key = &record.source_key;
-        if (source_key->is_null()) source_key = record.document.find("_id");
-        if (source_key != nullptr && !source_key->is_null() && !info.key.is_null()) {
-          canonical_keys[json::to_json(*source_key)] = json::to_json(info.key);
-        }
-      }
+      buf.resize(mark);
+      ++counters.dlq_map;
+      mapping::append_dead_letter(
+          dlq.buffer(), {mapping::Step::kMap, &map_error.status, map_error.dst, mapping_id,
+                         &record.position, record.raw, record.raw_is_binary});
+      dlq.maybe_flush();
     }
     counters.skipped += (*reader)->skipped();
     counters.bytes += (*reader)->bytes_read();
@@ -177,14 +272,15 @@ int run_map(const MapOptions& options) {
   bool dlq_written = dlq.close();
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  uint64_t to_dlq = counters.dlq_decode + counters.dlq_map;
+  uint64_t to_dlq = counters.dlq_decode + counters.dlq_map + counters.dlq_validate;
   std::fprintf(
       stderr,
-      "canonry map: %llu records in, %llu out, %llu to the DLQ (decode %llu, map %llu), "
-      "%llu deletes, %llu skipped; %.1f MB in %.2f s (%s, %s)\n",
+      "canonry map: %llu records in, %llu out, %llu to the DLQ (decode %llu, map %llu, validate "
+      "%llu), %llu deletes, %llu skipped; %.1f MB in %.2f s (%s, %s)\n",
       static_cast<unsigned long long>(counters.in), static_cast<unsigned long long>(counters.out),
       static_cast<unsigned long long>(to_dlq), static_cast<unsigned long long>(counters.dlq_decode),
       static_cast<unsigned long long>(counters.dlq_map),
+      static_cast<unsigned long long>(counters.dlq_validate),
       static_cast<unsigned long long>(counters.deletes),
       static_cast<unsigned long long>(counters.skipped), counters.bytes / 1e6, seconds,
       format_rate(seconds > 0 ? counters.bytes / 1e6 / seconds : 0, "MB/s").c_str(),
@@ -210,6 +306,11 @@ Command add_map(CLI::App& app) {
                   "Write canonical records to FILE (default: standard output)");
   sub->add_flag("--emit-deletes", options->emit_deletes,
                 "Print {\"op\":\"delete\",\"key\":…} lines for deletes");
+  sub->add_option("--validate", options->validate,
+                  "Send canonical records that break this JSON Schema to the DLQ")
+      ->check(CLI::ExistingFile);
+  sub->add_flag("--assert-formats", options->assert_formats,
+                "With --validate: treat `format` as an assertion, not an annotation");
   sub->add_option("--max-depth", options->max_depth, "Deepest nesting accepted in a document")
       ->capture_default_str();
   sub->add_option("--max-document-bytes", options->max_document_bytes,

@@ -8,20 +8,17 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "cli/schema_file.h"
 #include "formats/byte_source.h"
 #include "formats/text_reader.h"
 #include "json/parser.h"
 #include "json/writer.h"
 #include "schema/validator.h"
-#include "schema/validator_internal.h"
 
 namespace canonry::cli {
 namespace {
@@ -33,46 +30,6 @@ struct ValidateOptions {
   size_t max_errors = 16;
   std::vector<std::string> inputs;
 };
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIo, path + ": cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Status(ErrorCode::kIo, path + ": cannot read");
-  return buffer.str();
-}
-
-// file: URIs of absolute paths, the base of the schema file's relative references.
-std::string file_uri(const std::string& path) {
-  std::error_code ignored;
-  std::string absolute = std::filesystem::absolute(path, ignored).lexically_normal().string();
-  std::string uri = "file://";
-  for (char c : absolute) {
-    unsigned char byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || std::string_view("/-._~").find(c) != std::string_view::npos) {
-      uri += c;
-    } else {
-      char escaped[4];
-      std::snprintf(escaped, sizeof escaped, "%%%02X", byte);
-      uri += escaped;
-    }
-  }
-  return uri;
-}
-
-// Remote references of a schema file: other files, named relative to it (or by file: URI).
-Result<std::string> resolve_file(std::string_view uri) {
-  constexpr std::string_view kScheme = "file://";
-  if (!uri.starts_with(kScheme)) {
-    return Status(ErrorCode::kIo, "only files can be referenced (no network access)");
-  }
-  std::string path;
-  if (!schema::detail::percent_decode(uri.substr(kScheme.size()), path)) {
-    return Status(ErrorCode::kIo, "malformed file URI");
-  }
-  return read_file(path);
-}
 
 void write_invalid(std::string& out, uint64_t record,
                    const std::vector<schema::ValidationError>& errors) {
@@ -188,31 +145,14 @@ Status validate_input(const std::string& input, const schema::Validator& validat
 }
 
 int run_validate(const ValidateOptions& options) {
-  auto schema_text = read_file(options.schema);
-  if (!schema_text) {
-    std::fprintf(stderr, "canonry validate: %s\n", schema_text.status().message().c_str());
-    return kExitBadInput;
-  }
-  Arena schema_arena;
-  json::ParseOptions plain;
-  plain.extended_json = false;  // a schema is plain JSON: {"$ref": ...} is no wrapper
-  auto schema_value = json::parse(*schema_text, schema_arena, plain);
-  if (!schema_value) {
-    std::fprintf(stderr, "canonry validate: %s: %s\n", options.schema.c_str(),
-                 schema_value.status().to_string().c_str());
-    return kExitBadInput;
-  }
   schema::ValidatorOptions validator_options;
   validator_options.assert_formats = options.assert_formats;
   validator_options.max_errors = options.max_errors;
-  validator_options.resolve_remote = resolve_file;
-  validator_options.base_uri = file_uri(options.schema);
   validator_options.default_draft =
       options.draft == "7" ? schema::Draft::k7 : schema::Draft::k2020_12;
-  auto validator = schema::Validator::compile(*schema_value, validator_options);
+  auto validator = load_validator(options.schema, validator_options);
   if (!validator) {
-    std::fprintf(stderr, "canonry validate: %s: %s (at %s)\n", options.schema.c_str(),
-                 validator.status().message().c_str(), validator.status().path().c_str());
+    std::fprintf(stderr, "canonry validate: %s\n", validator.status().message().c_str());
     return kExitBadInput;
   }
   OutputFile out;

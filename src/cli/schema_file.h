@@ -1,0 +1,18 @@
+// Loading a JSON Schema file into a compiled validator, for the commands that take --schema or
+// --validate: references to other files resolve relative to the schema file, never the network.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "schema/validator.h"
+
+namespace canonry::cli {
+
+Result<std::string> read_file(const std::string& path);
+
+// Messages name the file ("order.schema.json: ..."); the schema's own errors add where in it.
+Result<schema::Validator> load_validator(const std::string& path,
+                                         schema::ValidatorOptions options);
+
+}  // namespace canonry::cli
