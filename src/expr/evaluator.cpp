@@ -481,6 +481,7 @@ Val Evaluator::eval_node(const Node* node, Val input, Env* env) {
         }
         return input;
       }
+      if (node->direct_builtin && !builtins_shadowed_) return builtin(node->builtin);
       return lookup(env, node->text, node->builtin);
     case NodeType::kLambda: {
       Function* f = new_function(FnKind::kLambda);
@@ -1899,7 +1900,7 @@ Val Evaluator::string_of(Val v, bool pretty) {
 Val Evaluator::eval_text(std::string_view text, Val input, Env* env) {
   auto program = std::make_unique<Program>();
   ParseError perr;
-  if (!parse_program(text, *program, perr)) {
+  if (!parse_program(text, *program, perr, false)) {
     return fail("D3120", -1, perr.code);
   }
   const Node* root = program->root;
@@ -1922,7 +1923,10 @@ Val Evaluator::eval_text(std::string_view text, Val input, Env* env) {
 
 Val Evaluator::run(const Program& program, Val input, const Bindings* bindings) {
   if (bindings) {
-    for (const auto& [name, value] : bindings->values) bind(global_, name, from_json(value));
+    for (const auto& [name, value] : bindings->values) {
+      bind(global_, name, from_json(value));
+      if (builtin_index(name) >= 0) builtins_shadowed_ = true;
+    }
   }
   if (input.is_arr() && !input.arr->sequence) {
     Array* w = new_seq(1);

@@ -135,6 +135,7 @@ class Evaluator {
   Env* current_env_ = nullptr;
   std::vector<std::unique_ptr<Program>> eval_programs_;
   Function** builtins_ = nullptr;
+  bool builtins_shadowed_ = false;
   std::vector<std::unique_ptr<std::string>> eval_texts_;
 };
 

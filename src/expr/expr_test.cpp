@@ -73,6 +73,16 @@ TEST(Expression, Bindings) {
   EXPECT_EQ(eval_json("amount * $rate", R"({"amount": 10})", Limits{}, &bindings), "5");
 }
 
+TEST(Expression, VariablesShadowBuiltins) {
+  EXPECT_EQ(eval_json("($string := function($x) { 's' }; $string(1))", "{}"), "\"s\"");
+  EXPECT_EQ(eval_json("(function($uppercase) { $uppercase })(5)", "{}"), "5");
+  EXPECT_EQ(eval_json("($eval('$trim := 7'); $trim)", "{}"), "7");
+  Bindings bindings;
+  bindings.bind("uppercase", json::Value::integer(1));
+  EXPECT_EQ(eval_json("$uppercase", "{}", Limits{}, &bindings), "1");
+  EXPECT_EQ(eval_json("$lowercase('A')", "{}", Limits{}, &bindings), "\"a\"");
+}
+
 TEST(Expression, DepthLimitStopsRunawayRecursion) {
   Limits limits;
   limits.max_depth = 200;

@@ -285,8 +285,9 @@ struct Node {
   std::vector<std::string> params;  // lambda parameters
   std::unique_ptr<Signature> signature;
   std::unique_ptr<RE2> regex;
-  int builtin = -1;       // kVariable: index of the builtin function of that name
-  bool raw_step = false;  // a binary '[' / '{' / '@' / '#' / '.' before processing
+  int builtin = -1;             // kVariable: index of the builtin function of that name
+  bool direct_builtin = false;  // kVariable: nothing in the program can shadow that builtin
+  bool raw_step = false;        // a binary '[' / '{' / '@' / '#' / '.' before processing
   char raw_op = 0;
 };
 
@@ -307,7 +308,10 @@ struct ParseError {
 int builtin_index(std::string_view name);
 
 // Parses and post-processes an expression; on failure returns false and fills `error`.
-bool parse_program(std::string_view text, Program& program, ParseError& error);
+// `resolve_builtin_names`: let references to builtins that the program cannot shadow skip the
+// environment; off for `$eval` texts, which see their caller's variables.
+bool parse_program(std::string_view text, Program& program, ParseError& error,
+                   bool resolve_builtin_names = true);
 
 // Translates a JavaScript regular expression into RE2 syntax; false when it uses something RE2
 // cannot do (lookaround, backreferences).

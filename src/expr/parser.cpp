@@ -2,6 +2,7 @@
 // reference implementation's structure: `.` chains become path nodes with steps, predicates on
 // steps become stages, `@`/`#` bindings turn steps into tuple steps, and `%` (parent) is resolved
 // to the step whose input it names.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -1036,7 +1037,35 @@ class Parser {
 
 }  // namespace
 
-bool parse_program(std::string_view text, Program& program, ParseError& error) {
+namespace {
+// Marks the references to builtin functions that nothing in the program can shadow: no `:=`,
+// parameter or `@`/`#` binding of that name, and no `$eval` (whose text could bind it). Those
+// skip the environment walk at run time.
+void resolve_builtins(Program& program) {
+  std::vector<std::string_view> bound;
+  bool has_eval = false;
+  for (const auto& n : program.nodes) {
+    if (n->type == NodeType::kBind && n->lhs) bound.push_back(n->lhs->text);
+    if (n->type == NodeType::kLambda) {
+      for (const std::string& p : n->params) bound.push_back(p);
+    }
+    if (!n->focus.empty()) bound.push_back(n->focus);
+    if (!n->index.empty()) bound.push_back(n->index);
+    for (const Stage& st : n->stages) {
+      if (st.is_index) bound.push_back(st.var);
+    }
+    if (n->type == NodeType::kVariable && n->text == "eval") has_eval = true;
+  }
+  if (has_eval) return;
+  for (const auto& n : program.nodes) {
+    if (n->type != NodeType::kVariable || n->builtin < 0) continue;
+    n->direct_builtin = std::find(bound.begin(), bound.end(), n->text) == bound.end();
+  }
+}
+}  // namespace
+
+bool parse_program(std::string_view text, Program& program, ParseError& error,
+                   bool resolve_builtin_names) {
   program.text = std::string(text);
   Parser parser(program.text, program);
   try {
@@ -1045,6 +1074,7 @@ bool parse_program(std::string_view text, Program& program, ParseError& error) {
     error = failure.error;
     return false;
   }
+  if (resolve_builtin_names) resolve_builtins(program);
   return true;
 }
 
