@@ -76,6 +76,19 @@ TEST(Parser, Errors) {
   EXPECT_EQ(parse("[1,2,3]", arena, small).status().code(), ErrorCode::kTooLarge);
 }
 
+TEST(Parser, TruncatedDocumentsNeverReadPastTheirPadding) {
+  // What follows a document in memory must not be taken for more of it, whatever it is.
+  for (std::string_view doc : {"[1,", "[", "[[1,2],", "{\"a\":[1,", "{\"a\":"}) {
+    for (std::string_view after : {"[", "[[[[", "{\"x\":", "\n[", "\"", "]"}) {
+      std::string buffer = std::string(doc) + std::string(after) + std::string(kPadding, '[');
+      Arena arena;
+      Parser parser;
+      auto result = parser.parse_padded(std::string_view(buffer.data(), doc.size()), arena);
+      EXPECT_EQ(result.status().code(), ErrorCode::kJsonTruncated) << doc << " + " << after;
+    }
+  }
+}
+
 TEST(Writer, EscapesStrings) {
   std::string out;
   append_quoted(out, std::string_view("a\"b\\c\x01\xc3\xa9", 8));

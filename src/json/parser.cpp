@@ -236,6 +236,14 @@ Result<Value> Parser::parse_padded(std::string_view text, Arena& arena) {
                                             " bytes exceeds the limit of " +
                                             std::to_string(options_.max_document_bytes));
   }
+  // simdjson 3.0 reads the byte just past a document cut short as if it were more of the
+  // document, and an opening bracket there sends it past the end of the buffer. Lines are followed
+  // by their newline and buffers by zeros, so the in-place path needs that byte to be white space
+  // or NUL; anything else is parsed from a copy that is.
+  const char next = text.data()[text.size()];
+  if (next != '\0' && next != '\n' && next != '\r' && next != ' ' && next != '\t') {
+    return parse(text, arena);
+  }
   Impl& impl = *impl_;
   impl.begin = text.data();
   impl.length = text.size();

@@ -36,7 +36,9 @@ class Parser {
   Parser& operator=(Parser&&) noexcept;
 
   // Parses exactly one JSON document (surrounding white space allowed). At least kPadding
-  // readable bytes must follow `text` in memory. Strings and numbers' text are copied into `arena`.
+  // readable bytes must follow `text` in memory; when the first of them is not white space or
+  // NUL the text is parsed from a copy (simdjson would read on into them). Strings and numbers'
+  // text are copied into `arena` unless ParseOptions::borrow.
   Result<Value> parse_padded(std::string_view text, Arena& arena);
   // The same for text without padding guarantees (copies it first).
   Result<Value> parse(std::string_view text, Arena& arena);
