@@ -419,6 +419,7 @@ Val Evaluator::eval_node(const Node* node, Val input, Env* env) {
     case NodeType::kArrayCons:
       return eval_array_cons(node, input, env);
     case NodeType::kObjectCons:
+      if (node->is_constant) return node->constant;
       return eval_object_cons(node, input, env);
     case NodeType::kName:
       return eval_name(node, input);

@@ -287,6 +287,8 @@ struct Node {
   std::unique_ptr<RE2> regex;
   int builtin = -1;             // kVariable: index of the builtin function of that name
   bool direct_builtin = false;  // kVariable: nothing in the program can shadow that builtin
+  bool is_constant = false;     // kObjectCons of literal keys and scalar literal values
+  Val constant;                 // its value, in Program::constants
   bool raw_step = false;        // a binary '[' / '{' / '@' / '#' / '.' before processing
   char raw_op = 0;
 };
@@ -296,6 +298,9 @@ struct Program {
   std::vector<std::unique_ptr<Node>> nodes;
   std::vector<std::unique_ptr<Slot>> slots;
   Node* root = nullptr;
+  // Values built once at compile time (constant object literals); never mutated afterwards, so
+  // every evaluation and thread can share them.
+  Arena constants{4096};
 };
 
 struct ParseError {

@@ -1064,6 +1064,43 @@ void resolve_builtins(Program& program) {
 }
 }  // namespace
 
+namespace {
+// Object constructors such as lookup tables ({"P": "pending", ...}) are built once here instead
+// of on every evaluation. Only objects of scalar literals qualify: objects are never changed in
+// place by evaluation (transforms change clones), so sharing them is safe.
+void fold_constant_objects(Program& program) {
+  for (const auto& n : program.nodes) {
+    if (n->type != NodeType::kObjectCons || n->pairs.empty() || n->keep_array) continue;
+    bool constant = true;
+    for (const auto& [k, v] : n->pairs) {
+      bool key_ok = k->type == NodeType::kString && k->predicates.empty() && !k->group;
+      bool value_ok = (v->type == NodeType::kString || v->type == NodeType::kNumber ||
+                       v->type == NodeType::kValue) &&
+                      v->predicates.empty() && !v->group && !v->keep_array;
+      if (!key_ok || !value_ok) constant = false;
+    }
+    for (size_t i = 0; constant && i < n->pairs.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (n->pairs[i].first->text == n->pairs[j].first->text) constant = false;  // D1009
+      }
+    }
+    if (!constant) continue;
+    Arena& arena = program.constants;
+    Object* o = new (arena.allocate(sizeof(Object), alignof(Object))) Object();
+    uint32_t count = static_cast<uint32_t>(n->pairs.size());
+    o->data = arena.allocate_array<Member>(count);
+    o->cap = count;
+    for (const auto& [k, v] : n->pairs) {
+      Val value = v->type == NodeType::kString ? Val::string(v->text) : v->literal;
+      new (&o->data[o->size++]) Member{k->text, value};
+    }
+    if (count >= 32) continue;  // lookups in big tables want the evaluator's hash index
+    n->is_constant = true;
+    n->constant = Val::object(o);
+  }
+}
+}  // namespace
+
 bool parse_program(std::string_view text, Program& program, ParseError& error,
                    bool resolve_builtin_names) {
   program.text = std::string(text);
@@ -1075,6 +1112,7 @@ bool parse_program(std::string_view text, Program& program, ParseError& error,
     return false;
   }
   if (resolve_builtin_names) resolve_builtins(program);
+  fold_constant_objects(program);
   return true;
 }
 
