@@ -22,6 +22,14 @@ TEST(Decimal, ParsesAndPrintsExactly) {
   EXPECT_FALSE(Decimal::parse("NaN"));
 }
 
+TEST(Decimal, RecognisesPlainNotation) {
+  for (const char* plain : {"0", "-1", "19.99", "0.001", "1200"})
+    EXPECT_TRUE(is_plain_decimal(plain)) << plain;
+  for (const char* other : {"", "-", "01", "1.", ".5", "+1", "1e3", "NaN", "1.2.3", "0x1"}) {
+    EXPECT_FALSE(is_plain_decimal(other)) << other;
+  }
+}
+
 TEST(Decimal, Arithmetic) {
   auto d = [](std::string_view t) { return *Decimal::parse(t); };
   EXPECT_EQ((d("0.1") + d("0.2")).to_string(), "0.3");

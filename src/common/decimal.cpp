@@ -37,6 +37,20 @@ std::string strip_leading_zeros(std::string s) {
 
 }  // namespace
 
+bool is_plain_decimal(std::string_view text) {
+  size_t pos = 0;
+  if (pos < text.size() && text[pos] == '-') ++pos;
+  size_t int_start = pos;
+  while (pos < text.size() && is_digit(text[pos])) ++pos;
+  size_t int_digits = pos - int_start;
+  if (int_digits == 0 || (int_digits > 1 && text[int_start] == '0')) return false;
+  if (pos == text.size()) return true;
+  if (text[pos] != '.') return false;
+  size_t frac_start = ++pos;
+  while (pos < text.size() && is_digit(text[pos])) ++pos;
+  return pos == text.size() && pos > frac_start;
+}
+
 bool is_decimal_literal(std::string_view text) {
   std::string_view body = text;
   if (!body.empty() && (body[0] == '-' || body[0] == '+')) body.remove_prefix(1);

@@ -13,6 +13,11 @@ namespace canonry {
 // True for JSON-style and Decimal128-style literals: "-12.50", "1e3", "1.5E-7", "NaN", "Infinity".
 bool is_decimal_literal(std::string_view text);
 
+// True for text already in the plain notation Decimal::to_string writes: an optional '-', digits
+// without a redundant leading zero, and an optional '.' followed by digits. Such text needs no
+// normalising.
+bool is_plain_decimal(std::string_view text);
+
 class Decimal {
  public:
   Decimal() = default;  // zero

@@ -127,6 +127,8 @@ Decoded decode_extended(const Value& object, Arena& arena) {
         return shape_error(key, "a string holding a decimal number");
       }
       // Stored in plain notation so that it is also a valid JSON number when written.
+      if (is_plain_decimal(v.as_string()))
+        return std::optional<Value>(Value::decimal(v.as_string()));
       if (auto exact = Decimal::parse(v.as_string())) {
         return std::optional<Value>(Value::decimal(arena.copy_string(exact->to_string())));
       }

@@ -184,7 +184,10 @@ class ToDecimal final : public Transform {
   std::string_view name() const override { return "decimal"; }
   Result<Value> apply(const Value& in, Arena& arena, const Value&) const override {
     if (in.type() == Type::kDecimal) {
-      if (!Decimal::parse(in.as_string())) return cannot(name(), in, "not a finite decimal");
+      // Decimals are stored normalised; only NaN and the infinities are not numbers.
+      if (in.as_string().find_first_of("NI") != std::string_view::npos) {
+        return cannot(name(), in, "not a finite decimal");
+      }
       return in;
     }
     // A JSON number in plain notation already is its exact decimal text: no need to parse it.
