@@ -228,7 +228,9 @@ json::Value Evaluator::to_json(Val v) {
       // written as JavaScript writes numbers, and without the writer's own formatting
       return json::Value::number(v.num, arena_.copy_string(format_number_js(v.num)));
     case Kind::kString:
-      return json::Value::string(v.sv());
+      // copied: a string may live in the program (literals) or in a $eval text, and the result
+      // must only depend on the arena
+      return json::Value::string(arena_.copy_string(v.sv()));
     case Kind::kArray: {
       json::Value* items = arena_.allocate_array<json::Value>(v.arr->size);
       uint32_t n = 0;
@@ -244,7 +246,7 @@ json::Value Evaluator::to_json(Val v) {
       for (uint32_t i = 0; i < v.obj->size; ++i) {
         const Member& m = v.obj->data[i];
         if (m.value.undef() || m.value.is_fn()) continue;
-        new (&members[n++]) json::Member{m.key, to_json(m.value)};
+        new (&members[n++]) json::Member{arena_.copy_string(m.key), to_json(m.value)};
       }
       return json::Value::object(members, n);
     }

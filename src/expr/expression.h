@@ -53,7 +53,8 @@ class Expression {
   // The same, with the error's parts.
   static Result<Expression> compile(std::string_view text, ExprError* error);
 
-  // Evaluates against `input` (the whole source document). Results are allocated in `arena`.
+  // Evaluates against `input` (the whole source document). Results are allocated in `arena`
+  // and depend on nothing else (neither the expression nor the input).
   // std::nullopt is JSONata's `undefined`. A function as the result evaluates to null (as
   // JSON.stringify does in jsonata-js). On failure the status message reads
   // "T2001 at 12: ..."; the overload with `error` also fills its parts.
