@@ -13,7 +13,8 @@ run() {
   local name=$1 spec=$2 input=$3
   echo "== $name: $input"
   "$canonry" check --spec "$spec" --target-schema examples/orders/schema/order.schema.json
-  "$canonry" map --spec "$spec" --dlq "$out/$name.dlq.jsonl" --out "$out/$name.canonical.jsonl" "$input"
+  "$canonry" map --spec "$spec" --validate examples/orders/schema/order.schema.json \
+    --dlq "$out/$name.dlq.jsonl" --out "$out/$name.canonical.jsonl" "$input"
 }
 
 run shop_v1 "$maps/shop_v1.json" "$data/shop_v1.jsonl"
