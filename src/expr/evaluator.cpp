@@ -370,7 +370,7 @@ Val Evaluator::eval(const Node* node, Val input, Env* env) {
         "as tail-recursive.";
     return Val();
   }
-  if (!tick()) {
+  if (has_deadline_ && !tick()) {
     --depth_;
     return Val();
   }
