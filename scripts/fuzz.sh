@@ -31,7 +31,7 @@ for name in "${targets[@]}"; do
   seeds=()
   [ -d "fuzz/corpus/$name" ] && seeds+=("fuzz/corpus/$name")
   echo "fuzz: $name for ${seconds}s"
-  if ! "build-fuzz/$name" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  if ! "build-fuzz/fuzz/$name" -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
       -artifact_prefix="build-fuzz/crashes/$name-" -print_final_stats=0 "$corpus" "${seeds[@]}" \
       >"build-fuzz/$name.log" 2>&1; then
     tail -40 "build-fuzz/$name.log"
