@@ -40,7 +40,9 @@ const std::vector<Value>& instances() {
   return values;
 }
 
-bool is_pointer(const std::string& path) { return path.empty() || path[0] == '/'; }
+bool is_pointer(const std::string& path) {
+  return path.empty() || path[0] == '/';
+}
 
 }  // namespace
 
@@ -56,8 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!schema.is_ok()) return 0;
   canonry::schema::ValidatorOptions options;
   options.assert_formats = mode & 1;
-  options.default_draft =
-      mode & 2 ? canonry::schema::Draft::k7 : canonry::schema::Draft::k2020_12;
+  options.default_draft = mode & 2 ? canonry::schema::Draft::k7 : canonry::schema::Draft::k2020_12;
   options.max_errors = 1 + (mode >> 4);
   auto validator = canonry::schema::Validator::compile(*schema, options);
   if (!validator.is_ok()) {
