@@ -7,59 +7,69 @@
 
 namespace canonry {
 
-namespace {
-
-// Decodes one code point at `pos`; returns its length, 0 when the bytes are not valid UTF-8.
-size_t decode(std::string_view s, size_t pos, char32_t& cp) {
-  auto byte = [&](size_t i) { return static_cast<uint8_t>(s[i]); };
-  uint8_t b0 = byte(pos);
+bool utf8_decode(std::string_view s, size_t& i, uint32_t& cp) {
+  auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t b0 = byte(i);
   if (b0 < 0x80) {
     cp = b0;
-    return 1;
+    i += 1;
+    return true;
   }
   size_t len;
-  char32_t min;
-  if ((b0 & 0xe0) == 0xc0) {
+  uint32_t min;
+  if ((b0 & 0xE0) == 0xC0) {
     len = 2;
-    cp = b0 & 0x1f;
+    cp = b0 & 0x1F;
     min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
+  } else if ((b0 & 0xF0) == 0xE0) {
     len = 3;
-    cp = b0 & 0x0f;
+    cp = b0 & 0x0F;
     min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
+  } else if ((b0 & 0xF8) == 0xF0) {
     len = 4;
     cp = b0 & 0x07;
     min = 0x10000;
   } else {
-    return 0;
+    return false;
   }
-  if (pos + len > s.size()) return 0;
-  for (size_t i = 1; i < len; ++i) {
-    uint8_t b = byte(pos + i);
-    if ((b & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3f);
+  if (i + len > s.size()) return false;
+  for (size_t k = 1; k < len; ++k) {
+    uint8_t b = byte(i + k);
+    if ((b & 0xC0) != 0x80) return false;
+    cp = (cp << 6) | (b & 0x3F);
   }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return len;
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+  i += len;
+  return true;
 }
 
-void encode(std::string& out, char32_t cp) {
+void utf8_append(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
   } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
   } else if (cp < 0x10000) {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
   } else {
-    out += static_cast<char>(0xf0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+namespace {
+
+// Length of the code point at `pos` and the code point, 0 when the bytes are not valid UTF-8.
+size_t decode(std::string_view s, size_t pos, char32_t& cp) {
+  size_t next = pos;
+  uint32_t value;
+  if (!utf8_decode(s, next, value)) return 0;
+  cp = value;
+  return next - pos;
 }
 
 // glibc's C.UTF-8 locale carries the Unicode case tables; a locale object of our own keeps the
@@ -97,7 +107,7 @@ std::string map_case(std::string_view s) {
       mapped = static_cast<char32_t>(kUpper ? towupper_l(static_cast<wint_t>(cp), locale)
                                             : towlower_l(static_cast<wint_t>(cp), locale));
     }
-    encode(out, mapped);
+    utf8_append(out, static_cast<uint32_t>(mapped));
     pos += len;
   }
   return out;

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/utf8.h"
 #include "jsonpath/jsonpath.h"
-#include "jsonpath/utf8.h"
 
 namespace canonry::jsonpath {
 namespace {
@@ -39,7 +39,7 @@ void append_literal(std::string& out, uint32_t cp) {
     out += '\\';
     out += static_cast<char>(cp);
   } else {
-    utf8::append(out, cp);
+    utf8_append(out, cp);
   }
 }
 
@@ -159,7 +159,7 @@ class Translator {
         return false;
       default: {
         uint32_t cp;
-        if (!utf8::decode(p_, i_, cp)) return false;
+        if (!utf8_decode(p_, i_, cp)) return false;
         append_literal(out_, cp);
         return true;
       }
@@ -240,7 +240,7 @@ class Translator {
     if (c == '\\') return escape(part, cp, is_char);
     if (c == '-' || c == '[' || c == ']') return false;
     is_char = true;
-    return utf8::decode(p_, i_, cp);
+    return utf8_decode(p_, i_, cp);
   }
 
   bool class_expr() {

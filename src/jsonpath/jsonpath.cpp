@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "common/arena.h"
-#include "jsonpath/utf8.h"
+#include "common/utf8.h"
 
 namespace canonry::jsonpath {
 namespace ast {
@@ -200,7 +200,7 @@ class Parser {
     if (c >= 0x20 && c < 0x7F) return fail(std::string("unexpected '") + peek() + "'");
     size_t end = pos_;
     uint32_t cp;
-    if (!utf8::decode(s_, end, cp)) return fail("invalid UTF-8");
+    if (!utf8_decode(s_, end, cp)) return fail("invalid UTF-8");
     char buffer[16];
     std::snprintf(buffer, sizeof buffer, "U+%04X", cp);
     return fail(std::string("unexpected ") + buffer);
@@ -264,7 +264,7 @@ class Parser {
       if (static_cast<uint8_t>(c) >= 0x80) {
         size_t next = pos_;
         uint32_t cp;
-        if (!utf8::decode(s_, next, cp)) return fail("invalid UTF-8");
+        if (!utf8_decode(s_, next, cp)) return fail("invalid UTF-8");
         pos_ = next;
         continue;
       }
@@ -455,7 +455,7 @@ class Parser {
               }
               cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
             }
-            utf8::append(out, cp);
+            utf8_append(out, cp);
             break;
           }
           default:
@@ -476,7 +476,7 @@ class Parser {
       }
       size_t next = pos_;
       uint32_t cp;
-      if (!utf8::decode(s_, next, cp)) return fail("invalid UTF-8");
+      if (!utf8_decode(s_, next, cp)) return fail("invalid UTF-8");
       out.append(s_.substr(pos_, next - pos_));
       pos_ = next;
     }
