@@ -106,51 +106,6 @@ void drain(formats::RecordReader& reader, Totals& totals, Consume&& consume) {
   totals.skipped.fetch_add(reader.skipped(), std::memory_order_relaxed);
 }
 
-// A copy of `v` whose every byte lives in `arena`. A reader's values may borrow its read buffer
-// until its next record (json::ParseOptions::borrow); the pipeline keeps a batch of documents
-// alive across many reads, so it copies them out.
-json::Value copy_into(Arena& arena, const json::Value& v) {
-  using json::Type;
-  using json::Value;
-  switch (v.type()) {
-    case Type::kInteger:
-      return v.is_big_integer() ? Value::big_integer(arena.copy_string(v.number_text()))
-                                : Value::integer(v.as_int(), arena.copy_string(v.number_text()));
-    case Type::kNumber:
-      return Value::number(v.as_double(), arena.copy_string(v.number_text()));
-    case Type::kString:
-      return Value::string(arena.copy_string(v.as_string()));
-    case Type::kDecimal:
-      return Value::decimal(arena.copy_string(v.as_string()));
-    case Type::kBinary:
-      return Value::binary(arena.copy_string(v.as_string()), v.binary_subtype());
-    case Type::kRegex:
-      return Value::regex(arena.copy_string(v.as_string()));
-    case Type::kObjectId: {
-      std::string_view bytes =
-          arena.copy_string({reinterpret_cast<const char*>(v.object_id_bytes()), 12});
-      return Value::object_id(reinterpret_cast<const uint8_t*>(bytes.data()));
-    }
-    case Type::kArray: {
-      auto items = v.items();
-      Value* out = arena.allocate_array<Value>(items.size());
-      for (size_t i = 0; i < items.size(); ++i) new (&out[i]) Value(copy_into(arena, items[i]));
-      return Value::array(out, static_cast<uint32_t>(items.size()));
-    }
-    case Type::kObject: {
-      auto members = v.members();
-      json::Member* out = arena.allocate_array<json::Member>(members.size());
-      for (size_t i = 0; i < members.size(); ++i) {
-        new (&out[i])
-            json::Member{arena.copy_string(members[i].key), copy_into(arena, members[i].value)};
-      }
-      return Value::object(out, static_cast<uint32_t>(members.size()));
-    }
-    default:
-      return v;  // null, boolean, date, timestamp, minKey, maxKey: nothing outside the handle
-  }
-}
-
 // One input split over two threads: this thread decodes batches of documents into arenas, a
 // second one profiles them; two batches circulate so that neither waits on the other for long.
 class PipelinedInput {
@@ -172,7 +127,8 @@ class PipelinedInput {
       } else if (record.document.is_null() && record.op == formats::Op::kDelete) {
         totals_.skipped.fetch_add(1, std::memory_order_relaxed);
       } else {
-        batch->documents.push_back(copy_into(batch->arena, record.document));
+        // A reader's values may borrow its buffer until the next record; a batch lives longer.
+        batch->documents.push_back(json::deep_copy(record.document, batch->arena));
         // The record's bytes stand for what its document holds in the arena (whose blocks stay
         // reserved across resets, so it cannot tell what one batch uses).
         batch_bytes += record.raw.size();

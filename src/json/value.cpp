@@ -130,6 +130,45 @@ std::string object_id_hex(const Value& oid) {
   return out;
 }
 
+Value deep_copy(const Value& v, Arena& arena) {
+  switch (v.type()) {
+    case Type::kString:
+      return Value::string(arena.copy_string(v.as_string()));
+    case Type::kInteger:
+      if (v.is_big_integer()) return Value::big_integer(arena.copy_string(v.number_text()));
+      return Value::integer(v.as_int(), arena.copy_string(v.number_text()));
+    case Type::kNumber:
+      return Value::number(v.as_double(), arena.copy_string(v.number_text()));
+    case Type::kDecimal:
+      return Value::decimal(arena.copy_string(v.as_string()));
+    case Type::kBinary:
+      return Value::binary(arena.copy_string(v.as_string()), v.binary_subtype());
+    case Type::kRegex:
+      return Value::regex(arena.copy_string(v.as_string()));
+    case Type::kObjectId: {
+      uint8_t* bytes = arena.allocate_array<uint8_t>(12);
+      std::memcpy(bytes, v.object_id_bytes(), 12);
+      return Value::object_id(bytes);
+    }
+    case Type::kArray: {
+      auto items = v.items();
+      Value* out = arena.allocate_array<Value>(items.size());
+      for (size_t i = 0; i < items.size(); ++i) new (&out[i]) Value(deep_copy(items[i], arena));
+      return Value::array(out, static_cast<uint32_t>(items.size()));
+    }
+    case Type::kObject: {
+      auto members = v.members();
+      Member* out = arena.allocate_array<Member>(members.size());
+      for (size_t i = 0; i < members.size(); ++i) {
+        new (&out[i]) Member{arena.copy_string(members[i].key), deep_copy(members[i].value, arena)};
+      }
+      return Value::object(out, static_cast<uint32_t>(members.size()));
+    }
+    default:
+      return v;
+  }
+}
+
 Value make_string(Arena& arena, std::string_view s) {
   return Value::string(arena.copy_string(s));
 }

@@ -200,6 +200,10 @@ bool equal(const Value& a, const Value& b);
 // Lower-case hex of an ObjectId.
 std::string object_id_hex(const Value& oid);
 
+// A copy of `value` whose strings, containers and bytes all live in `arena`: for values that must
+// outlive the buffer or arena they were read into.
+Value deep_copy(const Value& value, Arena& arena);
+
 // Builders that copy into an arena, for code that constructs documents.
 Value make_string(Arena& arena, std::string_view s);
 Value make_array(Arena& arena, std::span<const Value> items);

@@ -543,44 +543,6 @@ class Default final : public Transform {
   Arena storage_;
 };
 
-// Deep-copies a spec value into an arena the transform owns (the spec document goes away).
-Value copy_value(const Value& v, Arena& arena) {
-  switch (v.type()) {
-    case Type::kString:
-      return json::make_string(arena, v.as_string());
-    case Type::kDecimal:
-      return Value::decimal(arena.copy_string(v.as_string()));
-    case Type::kInteger:
-      if (v.is_big_integer()) return Value::big_integer(arena.copy_string(v.number_text()));
-      return Value::integer(v.as_int(), arena.copy_string(v.number_text()));
-    case Type::kNumber:
-      return Value::number(v.as_double(), arena.copy_string(v.number_text()));
-    case Type::kArray: {
-      std::vector<Value> items;
-      for (const Value& item : v.items()) items.push_back(copy_value(item, arena));
-      return json::make_array(arena, items);
-    }
-    case Type::kObject: {
-      std::vector<json::Member> members;
-      for (const json::Member& m : v.members()) {
-        members.push_back({arena.copy_string(m.key), copy_value(m.value, arena)});
-      }
-      return json::make_object(arena, members);
-    }
-    case Type::kObjectId: {
-      uint8_t* bytes = arena.allocate_array<uint8_t>(12);
-      std::memcpy(bytes, v.object_id_bytes(), 12);
-      return Value::object_id(bytes);
-    }
-    case Type::kBinary:
-      return Value::binary(arena.copy_string(v.as_string()), v.binary_subtype());
-    case Type::kRegex:
-      return Value::regex(arena.copy_string(v.as_string()));
-    default:
-      return v;
-  }
-}
-
 Result<EpochUnit> parse_unit(const Value& spec, const std::string& where) {
   const Value* unit = arg(spec, "unit");
   if (unit == nullptr) return EpochUnit::kMillis;
@@ -744,10 +706,10 @@ Result<std::unique_ptr<Transform>> make_transform(const Value& spec, const std::
     Arena storage(4096);
     std::map<std::string, Value, std::less<>> table;
     for (const json::Member& m : values->members()) {
-      table.emplace(std::string(m.key), copy_value(m.value, storage));
+      table.emplace(std::string(m.key), json::deep_copy(m.value, storage));
     }
     std::optional<Value> fallback;
-    if (const Value* d = arg(spec, "default")) fallback = copy_value(*d, storage);
+    if (const Value* d = arg(spec, "default")) fallback = json::deep_copy(*d, storage);
     made = std::make_unique<MapValues>(std::move(table), fallback, std::move(storage));
   } else if (name == "scale") {
     CANONRY_RETURN_IF_ERROR(args_ok({"factor"}));
@@ -866,7 +828,7 @@ Result<std::unique_ptr<Transform>> make_transform(const Value& spec, const std::
     const Value* value = arg(spec, "value");
     if (value == nullptr) return spec_error(where, "`default` needs `value`");
     Arena storage(1024);
-    Value copy = copy_value(*value, storage);
+    Value copy = json::deep_copy(*value, storage);
     made = std::make_unique<Default>(copy, std::move(storage));
   } else {
     std::string suggestion;

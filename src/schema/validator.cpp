@@ -953,45 +953,6 @@ class UnevaluatedKeyword : public Keyword {
   bool properties_;
 };
 
-Value copy_value(Arena& arena, const Value& v) {
-  switch (v.type()) {
-    case Type::kString:
-      return Value::string(arena.copy_string(v.as_string()));
-    case Type::kInteger:
-      if (v.is_big_integer()) return Value::big_integer(arena.copy_string(v.number_text()));
-      return Value::integer(v.as_int(), arena.copy_string(v.number_text()));
-    case Type::kNumber:
-      return Value::number(v.as_double(), arena.copy_string(v.number_text()));
-    case Type::kDecimal:
-      return Value::decimal(arena.copy_string(v.as_string()));
-    case Type::kBinary:
-      return Value::binary(arena.copy_string(v.as_string()), v.binary_subtype());
-    case Type::kRegex:
-      return Value::regex(arena.copy_string(v.as_string()));
-    case Type::kObjectId: {
-      auto* bytes = arena.allocate_array<uint8_t>(12);
-      std::memcpy(bytes, v.object_id_bytes(), 12);
-      return Value::object_id(bytes);
-    }
-    case Type::kArray: {
-      auto items = v.items();
-      Value* out = arena.allocate_array<Value>(items.size());
-      for (size_t i = 0; i < items.size(); ++i) out[i] = copy_value(arena, items[i]);
-      return Value::array(out, static_cast<uint32_t>(items.size()));
-    }
-    case Type::kObject: {
-      auto members = v.members();
-      json::Member* out = arena.allocate_array<json::Member>(members.size());
-      for (size_t i = 0; i < members.size(); ++i) {
-        out[i] = {arena.copy_string(members[i].key), copy_value(arena, members[i].value)};
-      }
-      return Value::object(out, static_cast<uint32_t>(members.size()));
-    }
-    default:
-      return v;
-  }
-}
-
 }  // namespace
 
 struct Validator::Compiled {
@@ -1017,7 +978,7 @@ class Compiler {
 
   Status compile(const Value& schema) {
     Value* root = out_.arena.allocate_array<Value>(1);
-    *root = copy_value(out_.arena, schema);
+    *root = json::deep_copy(schema, out_.arena);
     std::string_view base, fragment;
     split_fragment(options_.base_uri, base, fragment);
     Dialect dialect;
