@@ -1114,6 +1114,11 @@ std::optional<double> parse_datetime(const U32& text, const U32& picture, int64_
       }
     }
   }
+  // parsed numbers can be anything; keep them where the date arithmetic stays defined
+  for (auto& [component, value] : comps) {
+    if (!(value >= -1e9)) value = -1e9;
+    if (value > 1e9) value = 1e9;
+  }
   if (comps[U'M'] > 0) {
     comps[U'M'] -= 1;
   } else {
@@ -1228,6 +1233,8 @@ Val fn_from_millis(Evaluator& ev, Val* args, int nargs, Val) {
   Val tz = nargs > 2 ? args[2] : Val();
   std::string out;
   PictureError err;
+  // JavaScript dates end at ±8.64e15 ms
+  if (!(std::fabs(ms.num) <= 8.64e15)) return ev.fail("D1001", -1, format_number_js(ms.num));
   if (!format_datetime(static_cast<int64_t>(std::floor(ms.num)), picture, tz, out, err)) {
     return picture_fail(ev, err);
   }
@@ -1274,6 +1281,11 @@ Val fn_format_integer(Evaluator& ev, Val* args, int nargs, Val) {
   PictureError err;
   if (!analyse_integer_picture(to_u32(picture.sv()), format, err)) return picture_fail(ev, err);
   std::string out;
+  // letters and roman numerals of bigger numbers would be absurdly long strings
+  double limit = format.primary == Primary::kRoman     ? 1e6
+                 : format.primary == Primary::kLetters ? 1e15
+                                                       : 1e300;
+  if (!(std::fabs(v.num) <= limit)) return ev.fail("D1001", -1, format_number_js(v.num));
   if (!format_integer(std::floor(v.num), format, out, err)) return picture_fail(ev, err);
   return ev.str(out);
 }
@@ -1529,6 +1541,7 @@ Val fn_format_number(Evaluator& ev, Val* args, int nargs, Val) {
     vars.push_back(neg);
   }
   double value = v.num;
+  if (!std::isfinite(value)) return ev.fail("D1001", -1, format_number_js(value));
   const NumberVars& pic = value >= 0 ? vars[0] : vars[1];
   double adjusted = value;
   if (pic.picture.find(percent) != U32::npos) {

@@ -26,6 +26,12 @@ Val arg(Val* args, int nargs, int i) {
   return i < nargs ? args[i] : Val();
 }
 
+// A user number made safe to convert to an integer type (NaN gives `low`).
+double saturate(double d, double low, double high) {
+  if (!(d >= low)) return low;
+  return d > high ? high : d;
+}
+
 std::string to_s(Evaluator& ev, Val v) {
   if (v.undef()) return "undefined";
   Val s = ev.string_of(v);
@@ -333,8 +339,9 @@ bool collect_matches(Evaluator& ev, Val matcher, std::string_view subject, int64
     }
     MatchInfo m;
     m.match = match && match->is_str() ? match->sv() : std::string_view();
-    m.start = start && start->is_num() ? static_cast<size_t>(start->num) : 0;
-    m.end = end && end->is_num() ? static_cast<size_t>(end->num) : m.start + utf8_length(m.match);
+    m.start = start && start->is_num() ? static_cast<size_t>(saturate(start->num, 0, 1e15)) : 0;
+    m.end = end && end->is_num() ? static_cast<size_t>(saturate(end->num, 0, 1e15))
+                                 : m.start + utf8_length(m.match);
     m.byte_start = utf8_offset(subject, m.start);
     m.byte_end = utf8_offset(subject, m.end);
     if (groups && groups->is_arr()) {
@@ -369,7 +376,8 @@ Val fn_match(Evaluator& ev, Val* args, int nargs, Val) {
   if (lim.undef() || lim.num > 0) {
     std::vector<MatchInfo> matches;
     if (!collect_matches(ev, arg(args, nargs, 1), s.sv(),
-                         lim.undef() ? -1 : static_cast<int64_t>(lim.num), matches)) {
+                         lim.undef() ? -1 : static_cast<int64_t>(saturate(lim.num, 0, 1e15)),
+                         matches)) {
       return Val();
     }
     for (const MatchInfo& m : matches) ev.push(result, match_object(ev, m));
@@ -396,7 +404,7 @@ Val fn_replace(Evaluator& ev, Val* args, int nargs, Val) {
   if (pattern.is_str() && pattern.len == 0) return ev.fail("D3010", -1, "");
   if (lim.is_num() && lim.num < 0) return ev.fail("D3011", -1, format_number_js(lim.num));
   if (replacement.undef()) return ev.fail("T0410", -1, "", "3");
-  int64_t limit = lim.undef() ? -1 : static_cast<int64_t>(lim.num);
+  int64_t limit = lim.undef() ? -1 : static_cast<int64_t>(saturate(lim.num, 0, 1e15));
   std::string_view str = s.sv();
   if (limit == 0) return s;
   std::string result;
@@ -483,7 +491,7 @@ Val fn_split(Evaluator& ev, Val* args, int nargs, Val) {
   Val sep = arg(args, nargs, 1);
   Val lim = arg(args, nargs, 2);
   if (lim.is_num() && lim.num < 0) return ev.fail("D3020", -1, format_number_js(lim.num));
-  int64_t limit = lim.undef() ? -1 : static_cast<int64_t>(lim.num);
+  int64_t limit = lim.undef() ? -1 : static_cast<int64_t>(saturate(lim.num, 0, 1e15));
   Array* result = ev.new_array();
   if (limit == 0) return Val::array(result);
   std::string_view str = s.sv();
@@ -640,7 +648,7 @@ Val fn_round(Evaluator&, Val* args, int nargs, Val) {
   Val a = arg(args, nargs, 0);
   if (a.undef()) return a;
   Val p = arg(args, nargs, 1);
-  int precision = p.is_num() ? static_cast<int>(p.num) : 0;
+  int precision = p.is_num() ? static_cast<int>(saturate(p.num, -400, 400)) : 0;
   double x = a.num;
   if (precision) x = shift_decimal(x, precision);
   double r = std::floor(x + 0.5);
@@ -660,8 +668,9 @@ Val fn_format_base(Evaluator& ev, Val* args, int nargs, Val) {
   Val a = arg(args, nargs, 0);
   if (a.undef()) return a;
   Val r = arg(args, nargs, 1);
-  int radix = r.undef() ? 10 : static_cast<int>(r.num);
+  int radix = r.undef() ? 10 : static_cast<int>(saturate(r.num, -1, 99));
   if (radix < 2 || radix > 36) return ev.fail("D3100", -1, std::to_string(radix));
+  if (!std::isfinite(a.num)) return ev.fail("D1001", -1, format_number_js(a.num));
   Val rounded_args[1] = {a};
   Val rounded = fn_round(ev, rounded_args, 1, Val());
   double v = rounded.num;
