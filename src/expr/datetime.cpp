@@ -2,6 +2,7 @@
 // (decimal digit patterns, letters, roman numerals, English words), $fromMillis/$toMillis
 // (date/time pictures) and $formatNumber (decimal format pictures). Text is handled as code
 // points so that digit families and separators outside ASCII work.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -645,10 +646,14 @@ bool analyse_datetime_picture(const U32& picture, std::vector<Part>& parts, Pict
         size_t dash = wm.find(U'-');
         U32 min = dash == U32::npos ? wm : wm.substr(0, dash);
         U32 max = dash == U32::npos ? U32() : wm.substr(dash + 1);
+        // Widths beyond kMaxWidth are taken as kMaxWidth: a picture must not be able to ask
+        // for gigabytes of padding.
         auto parse_width = [](const U32& w) {
+          constexpr long kMaxWidth = 1024;
           if (w.empty() || w == U"*") return -1;
           std::string s = to_utf8(w);
-          return std::atoi(s.c_str());
+          long v = std::strtol(s.c_str(), nullptr, 10);
+          return static_cast<int>(std::clamp(v, 0L, kMaxWidth));
         };
         def.width.min = parse_width(min);
         def.width.max = dash == U32::npos ? -1 : parse_width(max);
