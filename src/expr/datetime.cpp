@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/time.h"
+#include "common/utf8.h"
 #include "expr/evaluator.h"
 
 namespace canonry::expr {
@@ -51,7 +52,7 @@ U32 to_u32(std::string_view s) {
 
 std::string to_utf8(const U32& s) {
   std::string out;
-  for (char32_t c : s) append_utf8(out, c);
+  for (char32_t c : s) utf8_append(out, c);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // flattened and unwrapped as its `evaluate` does, paths map step by step, tuple streams carry the
 // `@`/`#`/`%` bindings.
 #include "expr/evaluator.h"
+#include "common/utf8.h"
 
 #include <algorithm>
 #include <charconv>
@@ -2014,24 +2015,6 @@ size_t utf8_offset(std::string_view s, size_t index) {
     }
   }
   return s.size();
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 }  // namespace canonry::expr

@@ -158,6 +158,5 @@ double round15(double d);                // Number(d.toPrecision(15))
 size_t utf8_length(std::string_view s);  // code points
 // Byte offset of code point `index` (clamped to the string).
 size_t utf8_offset(std::string_view s, size_t index);
-void append_utf8(std::string& out, uint32_t cp);
 
 }  // namespace canonry::expr

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "common/base64.h"
+#include "common/utf8.h"
 #include "expr/evaluator.h"
 
 namespace canonry::expr {
@@ -203,7 +204,7 @@ Val change_case(Evaluator& ev, Val s, bool upper) {
   std::string out;
   out.reserve(s.len);
   size_t i = 0;
-  while (i < v.size()) append_utf8(out, case_map(decode_cp(v, i), upper));
+  while (i < v.size()) utf8_append(out, case_map(decode_cp(v, i), upper));
   return ev.str(out);
 }
 

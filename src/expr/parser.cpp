@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "common/utf8.h"
 #include "expr/internal.h"
 
 namespace canonry::expr {
@@ -46,24 +47,6 @@ int binding_power(std::string_view op) {
 
 bool is_operator_char(char c) {
   return std::string_view(".[]{}(),@#;:?+-*/%|=<>^&!~").find(c) != std::string_view::npos;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 class Parser {
@@ -208,7 +191,7 @@ class Parser {
                   pos_ += 6;
                 }
               }
-              append_utf8(s, cp);
+              utf8_append(s, cp);
               break;
             }
             default:
