@@ -27,24 +27,8 @@ U32 to_u32(std::string_view s) {
   U32 out;
   size_t i = 0;
   while (i < s.size()) {
-    uint8_t c = static_cast<uint8_t>(s[i]);
     uint32_t cp;
-    int extra;
-    if (c < 0x80) {
-      cp = c;
-      extra = 0;
-    } else if ((c & 0xE0) == 0xC0) {
-      cp = c & 0x1F;
-      extra = 1;
-    } else if ((c & 0xF0) == 0xE0) {
-      cp = c & 0x0F;
-      extra = 2;
-    } else {
-      cp = c & 0x07;
-      extra = 3;
-    }
-    ++i;
-    for (int k = 0; k < extra && i < s.size(); ++k, ++i) cp = (cp << 6) | (s[i] & 0x3F);
+    if (!utf8_decode(s, i, cp)) cp = static_cast<uint8_t>(s[i++]);
     out += static_cast<char32_t>(cp);
   }
   return out;

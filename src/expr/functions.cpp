@@ -147,25 +147,9 @@ Val fn_substring_after(Evaluator& ev, Val* args, int nargs, Val) {
 }
 
 uint32_t decode_cp(std::string_view s, size_t& i) {
-  uint8_t c = static_cast<uint8_t>(s[i]);
   uint32_t cp;
-  int extra;
-  if (c < 0x80) {
-    cp = c;
-    extra = 0;
-  } else if ((c & 0xE0) == 0xC0) {
-    cp = c & 0x1F;
-    extra = 1;
-  } else if ((c & 0xF0) == 0xE0) {
-    cp = c & 0x0F;
-    extra = 2;
-  } else {
-    cp = c & 0x07;
-    extra = 3;
-  }
-  ++i;
-  for (int k = 0; k < extra && i < s.size(); ++k, ++i) cp = (cp << 6) | (s[i] & 0x3F);
-  return cp;
+  if (utf8_decode(s, i, cp)) return cp;
+  return static_cast<uint8_t>(s[i++]);  // strings are valid UTF-8; a stray byte stands for itself
 }
 
 uint32_t case_map(uint32_t cp, bool upper) {
