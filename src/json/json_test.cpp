@@ -23,6 +23,17 @@ TEST(Parser, KeepsNumberTextAndTypes) {
   EXPECT_TRUE(v.find("e")->is_number());
 }
 
+TEST(Parser, NumbersBeyondDoubleKeepTheirText) {
+  Arena arena;
+  std::string huge = "1" + std::string(400, '0');
+  Value v = parse_ok(arena, "[" + huge + ", 1e400, -2.5E-400]");
+  EXPECT_TRUE(v.items()[0].is_big_integer());
+  EXPECT_TRUE(v.items()[1].is_number());
+  EXPECT_EQ(to_json(v), "[" + huge + ",1e400,-2.5E-400]");
+  EXPECT_EQ(parse("[01]", arena).status().code(), ErrorCode::kJsonSyntax);
+  EXPECT_EQ(parse("[1e]", arena).status().code(), ErrorCode::kJsonSyntax);
+}
+
 TEST(Parser, ScalarDocuments) {
   Arena arena;
   EXPECT_EQ(to_json(parse_ok(arena, "  \"x\\n\" ")), "\"x\\n\"");

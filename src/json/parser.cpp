@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,32 @@ bool ends_inside_value(std::string_view text) {
     }
   }
   return in_string || depth > 0;
+}
+
+// JSON's number grammar (RFC 8259 section 6), whatever the magnitude.
+bool is_json_number(std::string_view t) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < t.size() && t[i] == '-') ++i;
+  if (i < t.size() && t[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '+' || t[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == t.size();
 }
 
 }  // namespace
@@ -132,13 +159,23 @@ struct Parser::Impl {
       if (e != simdjson::NUMBER_OUT_OF_RANGE && e != simdjson::INCORRECT_TYPE) {
         return fail_simdjson(e, token.data());
       }
-      double d;
-      if (auto e2 = v.get_double().get(d)) return fail_simdjson(e2, token.data());
+      // Beyond int64 (and beyond double, for 400-digit integers that decimals can be): the
+      // text is the value.
+      if (!is_json_number(token)) return fail_simdjson(simdjson::NUMBER_ERROR, token.data());
       out = Value::big_integer(keep(token));
       return true;
     }
     double d;
-    if (auto e = v.get_double().get(d)) return fail_simdjson(e, token.data());
+    if (auto e = v.get_double().get(d)) {
+      // simdjson refuses what a double cannot hold (1e400); JSON does not, and the text keeps it.
+      if (!is_json_number(token)) return fail_simdjson(e, token.data());
+      bool negative = token[0] == '-';
+      size_t exponent = token.find_first_of("eE");
+      bool tiny = exponent != std::string_view::npos && token[exponent + 1] == '-';
+      d = tiny ? (negative ? -0.0 : 0.0)
+               : (negative ? -std::numeric_limits<double>::infinity()
+                           : std::numeric_limits<double>::infinity());
+    }
     out = Value::number(d, keep(token));
     return true;
   }
