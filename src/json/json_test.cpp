@@ -30,6 +30,10 @@ TEST(Parser, NumbersBeyondDoubleKeepTheirText) {
   EXPECT_TRUE(v.items()[0].is_big_integer());
   EXPECT_TRUE(v.items()[1].is_number());
   EXPECT_EQ(to_json(v), "[" + huge + ",1e400,-2.5E-400]");
+  EXPECT_EQ(to_json(parse_ok(arena, "18446744073709551616")), "18446744073709551616");
+  EXPECT_EQ(to_json(parse_ok(arena, " 1e400 ")), "1e400");
+  EXPECT_FALSE(parse("18446744073709551616 7", arena).is_ok());
+  EXPECT_FALSE(parse("1e400 x", arena).is_ok());
   EXPECT_EQ(parse("[01]", arena).status().code(), ErrorCode::kJsonSyntax);
   EXPECT_EQ(parse("[1e]", arena).status().code(), ErrorCode::kJsonSyntax);
 }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "json/extended.h"
@@ -137,6 +138,22 @@ struct Parser::Impl {
     return where;
   }
 
+  // simdjson checks that a scalar document ends after its value when it converts the value; for
+  // the numbers it refuses to convert and canonry keeps as text, canonry checks.
+  template <typename V>
+  bool only_whitespace_after(std::string_view token) {
+    if constexpr (std::is_same_v<V, od::document>) {
+      const char* end = begin + length;
+      for (const char* p = token.data() + token.size(); p < end; ++p) {
+        if (*p != ' ' && *p != '\n' && *p != '\r' && *p != '\t') {
+          return fail(ErrorCode::kJsonSyntax, "unexpected content after the document at byte " +
+                                                  std::to_string(static_cast<size_t>(p - begin)));
+        }
+      }
+    }
+    return true;
+  }
+
   // Numbers keep their text so that they are written back as read and converted exactly.
   template <typename V>
   bool convert_number(V& v, Value& out) {
@@ -162,6 +179,7 @@ struct Parser::Impl {
       // Beyond int64 (and beyond double, for 400-digit integers that decimals can be): the
       // text is the value.
       if (!is_json_number(token)) return fail_simdjson(simdjson::NUMBER_ERROR, token.data());
+      if (!only_whitespace_after<V>(token)) return false;
       out = Value::big_integer(keep(token));
       return true;
     }
@@ -169,6 +187,7 @@ struct Parser::Impl {
     if (auto e = v.get_double().get(d)) {
       // simdjson refuses what a double cannot hold (1e400); JSON does not, and the text keeps it.
       if (!is_json_number(token)) return fail_simdjson(e, token.data());
+      if (!only_whitespace_after<V>(token)) return false;
       bool negative = token[0] == '-';
       size_t exponent = token.find_first_of("eE");
       bool tiny = exponent != std::string_view::npos && token[exponent + 1] == '-';
@@ -320,9 +339,10 @@ Result<Value> Parser::parse_padded(std::string_view text, Arena& arena) {
     }
     if (!impl.convert(value, 0, root)) return impl.error;
   }
-  // Once the root is consumed, a location that still resolves means trailing content.
+  // Once the root container is consumed, a location that still resolves means trailing content.
+  // (A scalar document is one token, checked whole as it was read.)
   const char* trailing = nullptr;
-  if (doc.current_location().get(trailing) == simdjson::SUCCESS && trailing != nullptr &&
+  if (!scalar && doc.current_location().get(trailing) == simdjson::SUCCESS && trailing != nullptr &&
       trailing < text.data() + text.size()) {
     return Status(ErrorCode::kJsonSyntax,
                   "unexpected content after the document at byte " +
