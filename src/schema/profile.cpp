@@ -420,6 +420,11 @@ class Walker {
 
   static void merge(FieldNode& into, const FieldNode& from, const ProfileOptions& options);
   static void collapse(FieldNode& node, const ProfileOptions& options);
+  // Folds named members into a dynamic node: their values into its value profile, their names
+  // (weighted by occurrences) into its name profile.
+  static void fold_members(FieldNode& dynamic,
+                           const std::vector<std::unique_ptr<FieldNode>>& members,
+                           const ProfileOptions& options);
 
  private:
   void visit_object(FieldNode& node, const json::Value& v) {
@@ -495,18 +500,24 @@ class Walker {
 void Walker::collapse(FieldNode& node, const ProfileOptions& options) {
   node.dynamic_values = std::make_unique<FieldNode>();
   node.dynamic_names = std::make_unique<FieldNode>();
-  FieldStats& names = node.dynamic_names->stats;
-  for (const auto& member : node.members) {
-    merge(*node.dynamic_values, *member, options);
+  fold_members(node, node.members, options);
+  node.members.clear();
+  node.members.shrink_to_fit();
+  node.index.clear();
+  node.datalike_names = 0;
+}
+
+void Walker::fold_members(FieldNode& dynamic,
+                          const std::vector<std::unique_ptr<FieldNode>>& members,
+                          const ProfileOptions& options) {
+  FieldStats& names = dynamic.dynamic_names->stats;
+  for (const auto& member : members) {
+    merge(*dynamic.dynamic_values, *member, options);
     uint64_t weight = member->stats.count;
     names.count += weight;
     names.types[static_cast<size_t>(Type::kString)] += weight;
     add_string(names, member->name, weight, options);
   }
-  node.members.clear();
-  node.members.shrink_to_fit();
-  node.index.clear();
-  node.datalike_names = 0;
 }
 
 void Walker::merge(FieldNode& into, const FieldNode& from, const ProfileOptions& options) {
@@ -522,14 +533,7 @@ void Walker::merge(FieldNode& into, const FieldNode& from, const ProfileOptions&
       merge(*into.dynamic_values, *from.dynamic_values, options);
       merge_stats(into.dynamic_names->stats, from.dynamic_names->stats, options);
     }
-    FieldStats& names = into.dynamic_names->stats;
-    for (const auto& member : from.members) {
-      merge(*into.dynamic_values, *member, options);
-      uint64_t weight = member->stats.count;
-      names.count += weight;
-      names.types[static_cast<size_t>(Type::kString)] += weight;
-      add_string(names, member->name, weight, options);
-    }
+    fold_members(into, from.members, options);
     return;
   }
   size_t cursor = 0;

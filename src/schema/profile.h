@@ -83,11 +83,13 @@ class ValueCounter {
   std::unique_ptr<HyperLogLog> sketch_;
 };
 
-struct MinMax {
+// The least and greatest of the values added; merging adds the other side's bounds.
+template <typename T>
+struct Bounds {
   bool seen = false;
-  int64_t min = 0;
-  int64_t max = 0;
-  void add(int64_t v) {
+  T min = 0;
+  T max = 0;
+  void add(T v) {
     if (!seen) {
       seen = true;
       min = max = v;
@@ -97,35 +99,15 @@ struct MinMax {
       max = v;
     }
   }
-  void merge(const MinMax& o) {
+  void merge(const Bounds& o) {
     if (!o.seen) return;
     add(o.min);
     add(o.max);
   }
-  bool operator==(const MinMax&) const = default;
+  bool operator==(const Bounds&) const = default;
 };
-
-struct DoubleMinMax {
-  bool seen = false;
-  double min = 0;
-  double max = 0;
-  void add(double v) {
-    if (!seen) {
-      seen = true;
-      min = max = v;
-    } else if (v < min) {
-      min = v;
-    } else if (v > max) {
-      max = v;
-    }
-  }
-  void merge(const DoubleMinMax& o) {
-    if (!o.seen) return;
-    add(o.min);
-    add(o.max);
-  }
-  bool operator==(const DoubleMinMax&) const = default;
-};
+using MinMax = Bounds<int64_t>;
+using DoubleMinMax = Bounds<double>;
 
 // The statistics of one field path.
 struct FieldStats {
