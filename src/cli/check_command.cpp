@@ -1,9 +1,8 @@
 // canonry check --spec SPEC [--source-schema S] [--target-schema T]
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/commands.h"
+#include "common/file.h"
 #include "json/parser.h"
 #include "mapping/check.h"
 #include "mapping/plan.h"
@@ -18,13 +17,11 @@ struct CheckOptions {
 };
 
 Result<json::Value> load_schema(const std::string& path, Arena& arena) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIo, path + ": cannot open the schema");
-  std::stringstream text;
-  text << in.rdbuf();
+  auto text = read_file(path);
+  if (!text) return Status(ErrorCode::kIo, path + ": cannot open the schema");
   json::ParseOptions options;
   options.extended_json = false;
-  auto parsed = json::parse(text.str(), arena, options);
+  auto parsed = json::parse(*text, arena, options);
   if (!parsed)
     return Status(ErrorCode::kSchema, path + ": not valid JSON: " + parsed.status().message());
   if (!parsed->is_object() && !parsed->is_bool()) {

@@ -2,12 +2,11 @@
 // changes go to standard output as JSON (or text with --format text), a short summary for people
 // to standard error. Exit 0 whatever the changes, unless --fail-on breaking asks for 3 when a
 // change breaks consumers; 1 when an input cannot be read.
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 
 #include "cli/commands.h"
+#include "common/file.h"
 #include "schema/diff.h"
 
 namespace canonry::cli {
@@ -23,14 +22,6 @@ struct DiffOptions {
   double presence_threshold = 0.1;
   double required_threshold = 1.0;
 };
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return std::nullopt;
-  std::ostringstream text;
-  text << file.rdbuf();
-  return std::move(text).str();
-}
 
 Result<schema::Shape> load(const std::string& path, double required_threshold) {
   auto text = read_file(path);

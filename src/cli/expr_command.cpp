@@ -5,11 +5,10 @@
 // result; `undefined` prints nothing. An error stops the command with exit 1 and
 // {"code", "message", "position"} on standard error.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "common/file.h"
 #include "expr/expression.h"
 #include "formats/reader.h"
 #include "json/parser.h"
@@ -58,14 +57,12 @@ int run_expr(const ExprOptions& options) {
   std::string text;
   std::vector<std::string> inputs = options.positionals;
   if (!options.file.empty()) {
-    std::ifstream in(options.file, std::ios::binary);
-    if (!in) {
+    auto read = read_file(options.file);
+    if (!read) {
       std::fprintf(stderr, "%s: cannot open the expression file\n", options.file.c_str());
       return kExitBadInput;
     }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+    text = std::move(*read);
   } else {
     if (inputs.empty()) {
       std::fprintf(stderr, "canonry expr: an expression (EXPR or -f FILE) is required\n");

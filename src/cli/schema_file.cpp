@@ -3,22 +3,12 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "common/file.h"
 #include "json/parser.h"
 #include "schema/validator_internal.h"
 
 namespace canonry::cli {
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIo, path + ": cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return Status(ErrorCode::kIo, path + ": cannot read");
-  return buffer.str();
-}
 
 namespace {
 

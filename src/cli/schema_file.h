@@ -9,8 +9,6 @@
 
 namespace canonry::cli {
 
-Result<std::string> read_file(const std::string& path);
-
 // Messages name the file ("order.schema.json: ..."); the schema's own errors add where in it.
 Result<schema::Validator> load_validator(const std::string& path, schema::ValidatorOptions options);
 

@@ -1,8 +1,6 @@
 #include "mapping/spec.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "common/file.h"
 #include "json/parser.h"
 
 namespace canonry::mapping {
@@ -278,11 +276,9 @@ Result<MappingSpec> load_spec_text(std::string_view text, const std::string& fil
 }
 
 Result<MappingSpec> load_spec_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(ErrorCode::kIo, path + ": cannot open the mapping spec");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return load_spec_text(buffer.str(), path);
+  auto text = read_file(path);
+  if (!text) return Status(ErrorCode::kIo, path + ": cannot open the mapping spec");
+  return load_spec_text(*text, path);
 }
 
 }  // namespace canonry::mapping
