@@ -197,9 +197,12 @@ int run_map(const MapOptions& options) {
       if (record.op == formats::Op::kDelete) {
         ++counters.deletes;
         if (!options.emit_deletes) continue;
+        // The key of a delete: from its `before` document when it has one (mapped only for the
+        // key), else from the source key an earlier record of this run mapped.
         std::string key_json;
+        json::Value before;
         if (!record.document.is_null() &&
-            (*plan)->map(record.document, arena, key_json, info, map_error) &&
+            (*plan)->map_to_value(record.document, arena, before, info, map_error) &&
             !info.key.is_null()) {
           key_json = json::to_json(info.key);
         } else if (auto it = canonical_keys.find(json::to_json(record.source_key));
