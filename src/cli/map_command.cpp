@@ -1,5 +1,4 @@
 // canonry map --spec SPEC [--format F] [--dlq FILE] [--out FILE] [--emit-deletes] INPUT...
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -8,11 +7,12 @@
 
 #include "cli/commands.h"
 #include "cli/io.h"
-#include "cli/schema_file.h"
 #include "formats/reader.h"
 #include "json/writer.h"
 #include "mapping/dlq.h"
 #include "mapping/plan.h"
+#include "schema/report.h"
+#include "schema/schema_file.h"
 
 namespace canonry::cli {
 namespace {
@@ -45,54 +45,6 @@ std::string format_rate(double value, const char* unit) {
     std::snprintf(buf, sizeof buf, "%.0f %s", value, unit);
   }
   return buf;
-}
-
-// DLQ paths are JSONPaths (DESIGN 4.4); validators speak JSON pointers: "/items/0/a b" becomes
-// "$.items[0]['a b']".
-std::string pointer_to_jsonpath(std::string_view pointer) {
-  std::string out = "$";
-  size_t pos = 0;
-  while (pos < pointer.size() && pointer[pos] == '/') {
-    size_t next = pointer.find('/', pos + 1);
-    std::string_view raw =
-        pointer.substr(pos + 1, next == std::string_view::npos ? next : next - pos - 1);
-    std::string token;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '~' && i + 1 < raw.size()) {
-        token += raw[i + 1] == '1' ? '/' : '~';
-        ++i;
-      } else {
-        token += raw[i];
-      }
-    }
-    bool index = !token.empty() && token.find_first_not_of("0123456789") == std::string::npos;
-    bool plain = !token.empty() && !std::isdigit(static_cast<unsigned char>(token[0]));
-    for (char c : token) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
-    if (index) {
-      out += "[" + token + "]";
-    } else if (plain) {
-      out += "." + token;
-    } else {
-      out += "[";
-      json::append_quoted(out, token);
-      out += "]";
-    }
-    if (next == std::string_view::npos) break;
-    pos = next;
-  }
-  return out;
-}
-
-// One status for all the ways a record breaks the schema: the count, then each error.
-Status validation_status(const std::vector<schema::ValidationError>& errors) {
-  std::string message =
-      std::to_string(errors.size()) + " schema error" + (errors.size() == 1 ? "" : "s") + ":";
-  for (const auto& e : errors) {
-    message += " " + (e.instance_path.empty() ? std::string("/") : e.instance_path) + ": " +
-               e.message + ";";
-  }
-  message.pop_back();
-  return Status(ErrorCode::kValidation, message);
 }
 
 // With --emit-deletes, the canonical key each source key maps to, for deletes that name only the
@@ -132,7 +84,7 @@ int run_map(const MapOptions& options) {
   if (!options.validate.empty()) {
     schema::ValidatorOptions validator_options;
     validator_options.assert_formats = options.assert_formats;
-    auto loaded = load_validator(options.validate, validator_options);
+    auto loaded = schema::load_validator(options.validate, validator_options);
     if (!loaded) {
       std::fprintf(stderr, "canonry map: --validate: %s\n", loaded.status().message().c_str());
       return kExitBadInput;
@@ -239,8 +191,8 @@ int run_map(const MapOptions& options) {
           std::vector<schema::ValidationError> invalid = validator->validate(canonical);
           if (!invalid.empty()) {
             ++counters.dlq_validate;
-            Status status = validation_status(invalid);
-            std::string path = pointer_to_jsonpath(invalid.front().instance_path);
+            Status status = schema::validation_status(invalid);
+            std::string path = schema::pointer_to_jsonpath(invalid.front().instance_path);
             mapping::append_dead_letter(dlq.buffer(),
                                         {mapping::Step::kValidate, &status, path, mapping_id,
                                          &record.position, record.raw, record.raw_is_binary});

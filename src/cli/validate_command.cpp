@@ -13,11 +13,11 @@
 
 #include "cli/commands.h"
 #include "cli/io.h"
-#include "cli/schema_file.h"
 #include "formats/byte_source.h"
 #include "formats/text_reader.h"
 #include "json/parser.h"
 #include "json/writer.h"
+#include "schema/schema_file.h"
 #include "schema/validator.h"
 
 namespace canonry::cli {
@@ -150,7 +150,7 @@ int run_validate(const ValidateOptions& options) {
   validator_options.max_errors = options.max_errors;
   validator_options.default_draft =
       options.draft == "7" ? schema::Draft::k7 : schema::Draft::k2020_12;
-  auto validator = load_validator(options.schema, validator_options);
+  auto validator = schema::load_validator(options.schema, validator_options);
   if (!validator) {
     std::fprintf(stderr, "canonry validate: %s\n", validator.status().message().c_str());
     return kExitBadInput;

@@ -1,5 +1,6 @@
 // Loading a JSON Schema file into a compiled validator, for the commands that take --schema or
-// --validate: references to other files resolve relative to the schema file, never the network.
+// --validate and for pipelines: references to other files resolve relative to the schema file,
+// never the network.
 #pragma once
 
 #include <string>
@@ -7,9 +8,9 @@
 #include "common/status.h"
 #include "schema/validator.h"
 
-namespace canonry::cli {
+namespace canonry::schema {
 
 // Messages name the file ("order.schema.json: ..."); the schema's own errors add where in it.
-Result<schema::Validator> load_validator(const std::string& path, schema::ValidatorOptions options);
+Result<Validator> load_validator(const std::string& path, ValidatorOptions options);
 
-}  // namespace canonry::cli
+}  // namespace canonry::schema

@@ -1,4 +1,4 @@
-#include "cli/schema_file.h"
+#include "schema/schema_file.h"
 
 #include <cctype>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include "json/parser.h"
 #include "schema/validator_internal.h"
 
-namespace canonry::cli {
+namespace canonry::schema {
 
 namespace {
 
@@ -37,7 +37,7 @@ Result<std::string> resolve_file(std::string_view uri) {
     return Status(ErrorCode::kIo, "only files can be referenced (no network access)");
   }
   std::string path;
-  if (!schema::detail::percent_decode(uri.substr(kScheme.size()), path)) {
+  if (!detail::percent_decode(uri.substr(kScheme.size()), path)) {
     return Status(ErrorCode::kIo, "malformed file URI");
   }
   return read_file(path);
@@ -45,8 +45,7 @@ Result<std::string> resolve_file(std::string_view uri) {
 
 }  // namespace
 
-Result<schema::Validator> load_validator(const std::string& path,
-                                         schema::ValidatorOptions options) {
+Result<Validator> load_validator(const std::string& path, ValidatorOptions options) {
   auto text = read_file(path);
   if (!text) return text.take_status();
   Arena arena;
@@ -58,7 +57,7 @@ Result<schema::Validator> load_validator(const std::string& path,
   }
   options.resolve_remote = resolve_file;
   options.base_uri = file_uri(path);
-  auto validator = schema::Validator::compile(*value, options);
+  auto validator = Validator::compile(*value, options);
   if (!validator) {
     return Status(ErrorCode::kSchema, path + ": " + validator.status().message() + " (at " +
                                           validator.status().path() + ")");
@@ -66,4 +65,4 @@ Result<schema::Validator> load_validator(const std::string& path,
   return validator;
 }
 
-}  // namespace canonry::cli
+}  // namespace canonry::schema
