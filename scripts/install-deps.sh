@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libre2-dev libyaml-cpp-dev libcli11-dev libfmt-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev libboost-dev libssl-dev
   python3 python3-venv
+  maven openjdk-17-jre-headless
 )
 
 missing=()
