@@ -69,8 +69,10 @@ struct Message {
   int64_t timestamp_ms = -1;              // the source's timestamp, -1 when it has none
   std::span<const Header> headers;
   // Where the message came from, for DLQ records and messages: a line number for line-based
-  // files (0 otherwise).
+  // files (0 otherwise), the topic for Kafka (empty otherwise; its DLQ position then reads
+  // "topic/partition@offset").
   int64_t line = 0;
+  std::string_view topic;
 };
 
 struct MessageBatch {
@@ -300,6 +302,9 @@ struct ConnectorSpec {
 struct SourceSpec : ConnectorSpec {
   std::string name;    // sources[].name
   std::string format;  // sources[].format ("json", "debezium", "kcat", "bson", "auto")
+  // `canonry run --until-end`: the source is to end once it has delivered what exists now
+  // (a Kafka source reads up to the high watermarks it finds on assignment, then reports end).
+  bool until_end = false;
 };
 
 using SourceFactory = std::function<std::unique_ptr<Source>(const SourceSpec&)>;
