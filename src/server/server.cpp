@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -29,6 +30,10 @@ namespace {
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
 // A connection idle this long between requests (or this slow to send one) is closed.
 constexpr std::chrono::seconds kIdleTimeout{60};
+// After an answer that closes the connection, how long and how much of the client's remaining
+// request is read and dropped before the socket is closed.
+constexpr std::chrono::seconds kDrainTimeout{5};
+constexpr size_t kMaxDrainBytes = 64 * 1024 * 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -293,10 +298,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // Read and drop what the client still sends (the rest of a refused body) until it closes:
+    // closing with unread bytes would reset the connection, and the client might lose the
+    // answer. Bounded in time and bytes.
+    stream_.expires_after(kDrainTimeout);
+    drain(0);
+  }
+
+  void drain(size_t drained) {
+    if (drained > kMaxDrainBytes) return;
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+                              if (!ec) self->drain(drained + n);
+                            });
   }
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::array<char, 16 * 1024> drain_buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   const Server& server_;
