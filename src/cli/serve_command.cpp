@@ -8,6 +8,8 @@
 
 #include "cli/commands.h"
 #include "common/file.h"
+#include "registry/registry.h"
+#include "registry/routes.h"
 #include "server/server.h"
 
 namespace canonry::cli {
@@ -17,6 +19,8 @@ struct ServeOptions {
   server::Options server;
   std::string data = "canonry-data";
   std::string token_file;
+  std::string json_policy = "strict";
+  std::string default_compatibility = "BACKWARD";
 };
 
 // The token is the file's first line; surrounding white space is not part of it.
@@ -44,6 +48,15 @@ int run_serve(ServeOptions& options) {
     }
     options.server.bearer_token = std::move(*token);
   }
+  registry::RegistryOptions registry_options;
+  registry_options.json_policy = options.json_policy == "lenient" ? registry::JsonPolicy::kLenient
+                                                                  : registry::JsonPolicy::kStrict;
+  registry_options.default_compatibility = options.default_compatibility;
+  auto registry = registry::Registry::open(options.data, registry_options);
+  if (!registry) {
+    std::fprintf(stderr, "canonry serve: %s\n", registry.status().to_string().c_str());
+    return kExitBadInput;
+  }
   // Block the stop signals before the server's threads start, so that they inherit the mask and
   // only sigwait() below receives them.
   sigset_t stop_signals;
@@ -53,7 +66,7 @@ int run_serve(ServeOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   server::Server server(options.server);
-  server.route("GET", "/", [](const server::Request&) { return server::Response::json("{}"); });
+  registry::add_routes(server, **registry);
   if (Status started = server.start(); !started) {
     std::fprintf(stderr, "canonry serve: %s\n", started.to_string().c_str());
     return kExitBadInput;
@@ -76,6 +89,15 @@ Command add_serve(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--token-file", options->token_file,
                   "file whose first line is the bearer token that write endpoints then require");
+  sub->add_option("--json-compatibility", options->json_policy,
+                  "JSON Schema compatibility policy: strict (Confluent's default) or lenient")
+      ->check(CLI::IsMember({"strict", "lenient"}))
+      ->capture_default_str();
+  sub->add_option("--default-compatibility", options->default_compatibility,
+                  "compatibility level until PUT /config sets one")
+      ->check(CLI::IsMember({"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD",
+                             "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"}))
+      ->capture_default_str();
   sub->add_option("--threads", options->server.threads, "worker threads (default: one per core)");
   sub->add_option("--max-body", options->server.max_body_bytes,
                   "largest request body in bytes (default 1 MiB)");
