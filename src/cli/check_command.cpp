@@ -1,4 +1,6 @@
-// canonry check --spec SPEC [--source-schema S] [--target-schema T]
+// canonry check --spec SPEC [--source-schema S] [--target-schema T | --registry URL]
+// With --registry, the target schema is the latest version of the spec's target subject
+// (canonical.<entity>) in that schema registry.
 #include <cstdio>
 
 #include "cli/commands.h"
@@ -6,6 +8,7 @@
 #include "json/parser.h"
 #include "mapping/check.h"
 #include "mapping/plan.h"
+#include "registry/client.h"
 
 namespace canonry::cli {
 namespace {
@@ -14,20 +17,26 @@ struct CheckOptions {
   std::string spec;
   std::string source_schema;
   std::string target_schema;
+  std::string registry_url;
 };
+
+// `where` names the schema's origin (a file, a registry subject) in messages.
+Result<json::Value> parse_schema(const std::string& where, const std::string& text, Arena& arena) {
+  json::ParseOptions options;
+  options.extended_json = false;
+  auto parsed = json::parse(text, arena, options);
+  if (!parsed)
+    return Status(ErrorCode::kSchema, where + ": not valid JSON: " + parsed.status().message());
+  if (!parsed->is_object() && !parsed->is_bool()) {
+    return Status(ErrorCode::kSchema, where + ": a JSON Schema is an object or a boolean");
+  }
+  return *parsed;
+}
 
 Result<json::Value> load_schema(const std::string& path, Arena& arena) {
   auto text = read_file(path);
   if (!text) return Status(ErrorCode::kIo, path + ": cannot open the schema");
-  json::ParseOptions options;
-  options.extended_json = false;
-  auto parsed = json::parse(*text, arena, options);
-  if (!parsed)
-    return Status(ErrorCode::kSchema, path + ": not valid JSON: " + parsed.status().message());
-  if (!parsed->is_object() && !parsed->is_bool()) {
-    return Status(ErrorCode::kSchema, path + ": a JSON Schema is an object or a boolean");
-  }
-  return *parsed;
+  return parse_schema(path, *text, arena);
 }
 
 int run_check(const CheckOptions& options) {
@@ -52,6 +61,26 @@ int run_check(const CheckOptions& options) {
       return kExitBadInput;
     }
     *slot = *schema;
+  }
+  if (!options.registry_url.empty()) {
+    if (spec->target_subject.empty()) {
+      std::fprintf(stderr, "%s: --registry needs the spec's target.subject\n",
+                   options.spec.c_str());
+      return kExitBadInput;
+    }
+    auto text = registry::fetch_latest_schema(options.registry_url, spec->target_subject);
+    if (!text) {
+      std::fprintf(stderr, "%s\n", text.status().message().c_str());
+      return kExitBadInput;
+    }
+    std::string where = options.registry_url + " subject " + spec->target_subject;
+    auto schema = parse_schema(where, *text, arena);
+    if (!schema) {
+      std::fprintf(stderr, "%s\n", schema.status().message().c_str());
+      return kExitBadInput;
+    }
+    target = *schema;
+    std::fprintf(stderr, "check: target schema: latest version of %s\n", where.c_str());
   }
   std::vector<mapping::CheckFinding> findings = mapping::run_spec_tests(**plan);
   auto schema_findings = mapping::check_against_schemas(**plan, source ? &*source : nullptr,
@@ -79,8 +108,13 @@ Command add_check(CLI::App& app) {
   sub->add_option("--source-schema", options->source_schema,
                   "JSON Schema of the source (e.g. from canonry discover)")
       ->check(CLI::ExistingFile);
-  sub->add_option("--target-schema", options->target_schema, "JSON Schema of the canonical record")
-      ->check(CLI::ExistingFile);
+  auto* target = sub->add_option("--target-schema", options->target_schema,
+                                 "JSON Schema of the canonical record")
+                     ->check(CLI::ExistingFile);
+  sub->add_option("--registry", options->registry_url,
+                  "Schema registry (http://HOST:PORT) holding the target schema under the spec's "
+                  "target.subject")
+      ->excludes(target);
   return {sub, [options] { return run_check(*options); }};
 }
 

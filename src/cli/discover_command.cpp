@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include "formats/reader.h"
 #include "json/parser.h"
 #include "json/writer.h"
+#include "registry/client.h"
 #include "schema/discover.h"
 #include "schema/profile.h"
 
@@ -37,6 +39,8 @@ struct DiscoverOptions {
   uint64_t seed = 1;
   unsigned threads = 0;
   double required_threshold = 1.0;
+  std::string register_url;  // a schema registry to register the schema at
+  std::string source;        // names the subject raw.<source>.inferred
   std::vector<std::string> inputs;
 };
 
@@ -237,6 +241,10 @@ int run_discover(const DiscoverOptions& opts) {
     std::cerr << "canonry discover: " << format.status().message() << "\n";
     return kExitUsage;
   }
+  if (!opts.register_url.empty() && opts.output != "schema") {
+    std::cerr << "canonry discover: --register needs --output schema\n";
+    return kExitUsage;
+  }
   if (opts.output != "schema" && opts.output != "profile") {
     std::cerr << "canonry discover: --output must be schema or profile, not '" << opts.output
               << "'\n";
@@ -326,6 +334,23 @@ int run_discover(const DiscoverOptions& opts) {
     }
   }
 
+  if (!opts.register_url.empty()) {
+    // The source's name: --source, else the first input's file name without its extensions.
+    std::string source = opts.source;
+    if (source.empty()) {
+      source = std::filesystem::path(opts.inputs.front()).filename().string();
+      source = source.substr(0, source.find('.'));
+    }
+    std::string subject = "raw." + source + ".inferred";
+    auto registered = registry::register_json_schema(opts.register_url, subject, output);
+    if (!registered) {
+      std::cerr << "canonry discover: " << registered.status().message() << "\n";
+      return kExitBadInput;
+    }
+    std::cerr << "discover: registered subject " << subject << ", schema id " << registered->id
+              << "\n";
+  }
+
   uint64_t records = totals.records.load();
   uint64_t errors = totals.errors.load();
   std::cerr << "discover: " << records << (records == 1 ? " record" : " records");
@@ -356,6 +381,11 @@ Command add_discover(CLI::App& app) {
   sub->add_option("--required-threshold", opts->required_threshold,
                   "Presence from which a member is listed in `required` (default 1.0)")
       ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--register", opts->register_url,
+                  "Register the schema at this schema registry (http://HOST:PORT) as subject "
+                  "raw.<source>.inferred");
+  sub->add_option("--source", opts->source,
+                  "Source name of the subject (default: the first input's name without extension)");
   sub->add_option("inputs", opts->inputs, "Input files, - for standard input")->required();
   return {sub, [opts] { return run_discover(*opts); }};
 }
