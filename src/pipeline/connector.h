@@ -163,9 +163,10 @@ struct Entry {
   TextRef key;                 // canonical key as compact JSON ("\"A-1\"", "42")
   TextRef source_key;          // the source key as compact JSON, empty when none
   TextRef document;            // canonical JSON (kUpsert) or the DLQ line (kDeadLetter)
-  TextRef raw_document;        // the decoded source document as JSON, kept by state stores for
-                               // Debezium updates that carry only updateDescription; empty when
-                               // the source's format does not need it
+  // The decoded source document as JSON (keyed by source_key), kept by state stores for Debezium
+  // updates that carry only updateDescription. Set on any kind of entry (a record that failed to
+  // map is still the base of the next update); empty when the decoder kept no document.
+  TextRef raw_document;
 };
 
 struct Batch {
@@ -224,6 +225,13 @@ class Sink {
   // to the source for commit only after every sink's flush returned ok. A sink that commits in
   // apply() has nothing to do here; a transactional one commits its transaction here.
   virtual Status flush() = 0;
+  // Every sink has flushed the partition up to `position` and the source has committed it:
+  // nothing before it will be replayed, so history kept for replays may go (called from the
+  // control thread, concurrently with apply).
+  virtual void on_committed(const PartitionKey& partition, int64_t position) {
+    (void)partition;
+    (void)position;
+  }
   // The partitions are being handed to another owner (after a final flush): drop caches and
   // per-partition state.
   virtual Status release(std::span<const PartitionKey> partitions) {
@@ -247,6 +255,18 @@ class StateStore : public Sink {
   // The last raw source document (JSON) held for the source key.
   virtual Result<std::optional<std::string>> raw_document(std::string_view source,
                                                           std::string_view source_key_json) = 0;
+  // The raw document as it was before `position` of `partition`: what a message at that position
+  // saw the first time. A replay after a crash re-reads messages the state store has already
+  // applied (another sink was behind), and an update that carries only updateDescription must be
+  // applied to the document it was applied to then, or the replayed canonical event differs. A
+  // store that keeps history (positions of raw documents, pruned below on_committed) overrides
+  // this; the default answers with the latest document.
+  virtual Result<std::optional<std::string>> raw_document_before(const PartitionKey& partition,
+                                                                 std::string_view source_key_json,
+                                                                 int64_t position) {
+    (void)position;
+    return raw_document(partition.source, source_key_json);
+  }
   // The entity's canonical JSON, nullopt when absent or deleted.
   virtual Result<std::optional<std::string>> get(std::string_view subject,
                                                  std::string_view key_json) = 0;

@@ -267,7 +267,8 @@ namespace {
 // store's flushed position are dropped once there are many (the store has them by then).
 class KeyCache final : public formats::RawDocumentStore {
  public:
-  KeyCache(StateStore* store, std::string source) : store_(store), source_(std::move(source)) {}
+  KeyCache(StateStore* store, PartitionKey partition)
+      : store_(store), partition_(std::move(partition)) {}
 
   struct Known {
     std::optional<std::string> raw;            // the last raw document
@@ -283,7 +284,7 @@ class KeyCache final : public formats::RawDocumentStore {
       return it->second.raw;
     }
     if (store_ == nullptr) return std::nullopt;
-    auto stored = store_->raw_document(source_, key_json);
+    auto stored = store_->raw_document_before(partition_, key_json, offset_);
     if (!stored) {
       lookup_error = stored.take_status();
       return std::nullopt;
@@ -309,7 +310,7 @@ class KeyCache final : public formats::RawDocumentStore {
     auto it = known_.find(std::string(source_key_json));
     if (it != known_.end() && it->second.canonical_key) return it->second.canonical_key;
     if (store_ == nullptr) return std::optional<std::string>();
-    return store_->canonical_key(source_, source_key_json);
+    return store_->canonical_key(partition_.source, source_key_json);
   }
 
   void set_offset(int64_t offset) { offset_ = offset; }
@@ -339,7 +340,7 @@ class KeyCache final : public formats::RawDocumentStore {
   }
 
   StateStore* store_;
-  std::string source_;
+  PartitionKey partition_;
   int64_t offset_ = 0;
   std::unordered_map<std::string, Known> known_;
   std::deque<std::pair<int64_t, std::string>> order_;
@@ -378,10 +379,8 @@ struct Runtime::Impl::PartitionWorker {
         key{source.config.name, partition},
         reader(std::move(reader)),
         stats(runtime.stats.partition(key)),
-        cache(runtime.config.state.get(), source.config.name),
-        decoder(decoder_options(source.config.format, &cache)),
-        keeps_raw_documents(source.config.format != formats::Format::kJson &&
-                            source.config.format != formats::Format::kBson) {}
+        cache(runtime.config.state.get(), key),
+        decoder(decoder_options(source.config.format, &cache)) {}
 
   Impl& runtime;
   SourceRuntime& source;
@@ -390,7 +389,6 @@ struct Runtime::Impl::PartitionWorker {
   PartitionStats& stats;
   KeyCache cache;
   formats::MessageDecoder decoder;
-  const bool keeps_raw_documents;
   Arena arena{256 * 1024};
   std::thread thread;
   std::atomic<bool> stop{false};
@@ -473,6 +471,12 @@ struct Runtime::Impl::PartitionWorker {
       dead_letter(entry, mapping::Step::kDecode, error, {}, record);
       return;
     }
+    // The decoder kept this message's document for later updates (Debezium): so must the state
+    // store, whatever becomes of the record, or an update after a restart misses its base.
+    if (cache.put_key) {
+      entry.source_key = batch->append(*cache.put_key);
+      if (auto raw = cache.get(*cache.put_key)) entry.raw_document = batch->append(*raw);
+    }
     const mapping::Plan& plan = *source.config.plan;
     mapping::MapInfo info;
     mapping::MapError map_error;
@@ -505,7 +509,9 @@ struct Runtime::Impl::PartitionWorker {
       }
       entry.kind = Entry::Kind::kDelete;
       entry.key = batch->append(canonical);
-      if (!source_key.empty()) entry.source_key = batch->append(source_key);
+      if (!source_key.empty() && entry.source_key.empty()) {
+        entry.source_key = batch->append(source_key);
+      }
       stats.deletes.fetch_add(1, std::memory_order_relaxed);
       return;
     }
@@ -540,11 +546,8 @@ struct Runtime::Impl::PartitionWorker {
     if (info.event_time_ms) entry.event_time_ms = *info.event_time_ms;
     std::string source_key = source_key_json(record);
     if (!source_key.empty()) {
-      entry.source_key = batch->append(source_key);
+      if (entry.source_key.empty()) entry.source_key = batch->append(source_key);
       if (!entry.key.empty()) cache.remember_canonical(source_key, batch->view(entry.key));
-      if (keeps_raw_documents && cache.put_key && *cache.put_key == source_key) {
-        if (auto raw = cache.get(source_key)) entry.raw_document = batch->append(*raw);
-      }
     }
     stats.upserts.fetch_add(1, std::memory_order_relaxed);
   }
@@ -645,6 +648,7 @@ void Runtime::Impl::commit_flushed(SourceRuntime& source, const std::vector<int3
     }
     source.committed[partition] = *position;
     stats.partition(key).committed.store(*position, std::memory_order_relaxed);
+    for (auto& worker : sink_workers) worker->sink.on_committed(key, *position);
   }
 }
 

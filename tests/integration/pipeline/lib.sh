@@ -1,0 +1,54 @@
+# Shared by the pipeline integration tests: the orders example as a pipeline config, and the
+# comparisons that say two runs produced the same results.
+set -euo pipefail
+: "${CANONRY:?run through ctest, which sets CANONRY}"
+: "${CANONRY_SOURCE_DIR:?run through ctest}"
+EXAMPLE="$CANONRY_SOURCE_DIR/examples/orders"
+
+# write_config FILE STATE_URI DIR DATA_DIR [RUNTIME]: the three order sources (files) into a state
+# store, an events file and a DLQ file under DIR.
+write_config() {
+  local file=$1 state=$2 dir=$3 data=$4 runtime=${5:-"{progress_interval: 0}"}
+  cat >"$file" <<YAML
+name: orders
+sources:
+  - {name: shop_v1, uri: "file:$data/shop_v1.jsonl", format: json,
+     mapping: $EXAMPLE/mappings/shop_v1.json, schema: $EXAMPLE/schema/order.schema.json}
+  - {name: shop_v2, uri: "file:$data/shop_v2.debezium.kcat.jsonl", format: kcat,
+     mapping: $EXAMPLE/mappings/shop_v2.json, schema: $EXAMPLE/schema/order.schema.json}
+  - {name: shop_v3, uri: "file:$data/shop_v3.kcat.jsonl", format: kcat,
+     mapping: $EXAMPLE/mappings/shop_v3.json, schema: $EXAMPLE/schema/order.schema.json}
+state: "$state"
+events: "file:$dir/canonical.jsonl"
+dlq: "file:$dir/dlq.jsonl"
+runtime: $runtime
+YAML
+}
+
+dump_state() {
+  "$CANONRY" state dump --store "$1" --subject canonical.order.v1
+}
+
+# same WHAT EXPECTED ACTUAL: the files hold the same lines (order aside: sources interleave
+# differently from run to run), so none is missing and none is doubled.
+same() {
+  local what=$1 expected=$2 actual=$3
+  if ! diff <(sort "$expected") <(sort "$actual") >/tmp/pipeline-diff.$$; then
+    echo "FAIL: $what differs (expected $(wc -l <"$expected") lines, got $(wc -l <"$actual")):" >&2
+    head -20 /tmp/pipeline-diff.$$ >&2
+    rm -f /tmp/pipeline-diff.$$
+    exit 1
+  fi
+  rm -f /tmp/pipeline-diff.$$
+  echo "ok: $what ($(wc -l <"$actual") lines)"
+}
+
+# no_duplicates FILE: every line occurs once (canonical events of the example are all distinct).
+no_duplicates() {
+  local doubled
+  doubled=$(sort "$1" | uniq -d | wc -l)
+  if [ "$doubled" -ne 0 ]; then
+    echo "FAIL: $1 has $doubled lines more than once" >&2
+    exit 1
+  fi
+}
