@@ -25,6 +25,23 @@ runtime: $runtime
 YAML
 }
 
+# state_uri KIND NAME WORK: a fresh, empty store of that kind (sqlite, postgres: a new database
+# on the postgres service).
+state_uri() {
+  local kind=$1 name=$2 work=$3
+  case $kind in
+    sqlite) echo "sqlite:$work/$name/state.db" ;;
+    postgres)
+      source "$CANONRY_SOURCE_DIR/scripts/services/env.sh" postgres
+      local db="canonry_${name}_$$"
+      PGOPTIONS="-c client_min_messages=warning" psql -q -d "$CANONRY_PG_URI" \
+        -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >&2
+      echo "${CANONRY_PG_URI%/*}/$db"
+      ;;
+    *) echo "unknown store kind $kind" >&2; return 1 ;;
+  esac
+}
+
 dump_state() {
   "$CANONRY" state dump --store "$1" --subject canonical.order.v1
 }

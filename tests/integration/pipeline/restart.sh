@@ -19,27 +19,14 @@ python3 "$EXAMPLE/generate.py" --source shop_v2 --format kcat --count "$count" -
 python3 "$EXAMPLE/generate.py" --source shop_v3 --format kcat --count "$count" --seed 9 \
   --out "$data/shop_v3.kcat.jsonl"
 
-# state_uri NAME: a fresh, empty store.
-state_uri() {
-  case $kind in
-    sqlite) echo "sqlite:$work/$1/state.db" ;;
-    postgres)
-      source "$CANONRY_SOURCE_DIR/scripts/services/env.sh" postgres
-      local db="canonry_$1_$$"
-      psql -q -d "$CANONRY_PG_URI" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >&2
-      echo "${CANONRY_PG_URI%/*}/$db"
-      ;;
-  esac
-}
-
 # Small batches and frequent checkpoints, so that kills land between checkpoints of every sink.
 runtime="{batch_messages: 200, checkpoint_interval: 50ms, progress_interval: 0}"
-clean_state=$(state_uri clean)
+clean_state=$(state_uri "$kind" clean "$work")
 write_config "$work/clean.yaml" "$clean_state" "$work/clean" "$data" "$runtime"
 "$CANONRY" run --until-end "$work/clean.yaml"
 dump_state "$clean_state" >"$work/clean.state"
 
-faulted_state=$(state_uri faulted)
+faulted_state=$(state_uri "$kind" faulted "$work")
 write_config "$work/faulted.yaml" "$faulted_state" "$work/faulted" "$data" "$runtime"
 RANDOM=${CANONRY_RESTART_SEED:-42}
 kills=0
@@ -57,7 +44,7 @@ while [ "$kills" -lt 10 ] && [ "$attempts" -lt 40 ]; do
     # It finished before the kill: start over on fresh outputs, so that every kill lands mid-run.
     echo "run $attempts finished before its kill; starting over"
     rm -rf "$work/faulted"
-    faulted_state=$(state_uri faulted)
+    faulted_state=$(state_uri "$kind" faulted "$work")
     write_config "$work/faulted.yaml" "$faulted_state" "$work/faulted" "$data" "$runtime"
     kills=0
   fi
