@@ -19,9 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/hyperloglog.h"
 #include "common/status.h"
 #include "json/value.h"
-#include "schema/hyperloglog.h"
 
 namespace canonry::schema {
 

@@ -5,8 +5,9 @@
 // it multiplies 64-bit words into 128 bits and folds the halves (the construction of wyhash and
 // of Murmur's finaliser), with constants of our own.
 //
-// The sketch uses 2^15 one-byte registers (32 KiB, standard error 1.04/sqrt(2^15) ≈ 0.57 %, so that
-// the 2 % promised for `distinct` is 3.5 standard errors away; 2^14 left it at 2.5) and
+// The sketch has 2^Precision one-byte registers (standard error 1.04/sqrt(2^Precision)): the
+// profiler uses 2^15 (32 KiB, 0.57 %, so that the 2 % promised for `distinct` is 3.5 standard
+// errors away; 2^14 left it at 2.5), the metrics' count_distinct 2^14. The estimate is
 // Otmar Ertl's improved estimator ("New cardinality estimation algorithms for HyperLogLog
 // sketches", 2017), which is unbiased from one element to 2^64 without empirical bias tables.
 // Merging two sketches takes the maximum of each register, so merge(a, b) equals the sketch of
@@ -19,7 +20,7 @@
 #include <cstring>
 #include <string_view>
 
-namespace canonry::schema {
+namespace canonry {
 
 inline uint64_t fold_multiply(uint64_t a, uint64_t b) {
   unsigned __int128 product = static_cast<unsigned __int128>(a) * b;
@@ -40,15 +41,19 @@ inline uint64_t hash_bytes(std::string_view text, uint64_t seed = 0) {
   return hash_bytes(text.data(), text.size(), seed);
 }
 
-class HyperLogLog {
+// Ertl's estimate from a register array of 2^precision registers.
+double hyperloglog_estimate(const uint8_t* registers, int precision);
+
+template <int Precision>
+class BasicHyperLogLog {
  public:
-  static constexpr int kPrecision = 15;
+  static constexpr int kPrecision = Precision;
   static constexpr size_t kRegisters = size_t{1} << kPrecision;
   // A register holds the position of the first set bit in the 64 - kPrecision remaining bits,
   // 1-based, or 64 - kPrecision + 1 when they are all zero.
   static constexpr int kMaxRank = 64 - kPrecision + 1;
 
-  HyperLogLog() { registers_.fill(0); }
+  BasicHyperLogLog() { registers_.fill(0); }
 
   void add_hash(uint64_t hash) {
     size_t index = hash >> (64 - kPrecision);
@@ -56,16 +61,27 @@ class HyperLogLog {
     uint8_t rank = static_cast<uint8_t>(__builtin_clzll(rest) + 1);
     if (rank > registers_[index]) registers_[index] = rank;
   }
-  void merge(const HyperLogLog& other) {
+  void merge(const BasicHyperLogLog& other) {
     for (size_t i = 0; i < kRegisters; ++i) {
       if (other.registers_[i] > registers_[i]) registers_[i] = other.registers_[i];
     }
   }
-  double estimate() const;
-  bool operator==(const HyperLogLog& other) const { return registers_ == other.registers_; }
+  double estimate() const { return hyperloglog_estimate(registers_.data(), kPrecision); }
+  bool operator==(const BasicHyperLogLog& other) const { return registers_ == other.registers_; }
+  // The registers as bytes, for serialising a sketch; assign_registers() reads them back.
+  std::string_view register_bytes() const {
+    return {reinterpret_cast<const char*>(registers_.data()), kRegisters};
+  }
+  bool assign_registers(std::string_view bytes) {
+    if (bytes.size() != kRegisters) return false;
+    std::memcpy(registers_.data(), bytes.data(), kRegisters);
+    return true;
+  }
 
  private:
   std::array<uint8_t, kRegisters> registers_;
 };
 
-}  // namespace canonry::schema
+using HyperLogLog = BasicHyperLogLog<15>;
+
+}  // namespace canonry

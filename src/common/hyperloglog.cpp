@@ -1,9 +1,9 @@
-#include "schema/hyperloglog.h"
+#include "common/hyperloglog.h"
 
 #include <cmath>
 #include <limits>
 
-namespace canonry::schema {
+namespace canonry {
 namespace {
 
 inline uint64_t load64(const uint8_t* p) {
@@ -79,15 +79,17 @@ uint64_t hash_bytes(const void* data, size_t size, uint64_t seed) {
   return fold_multiply(fold_multiply(a ^ kHashK2, b ^ h) ^ kHashK3, kHashK1 ^ size);
 }
 
-double HyperLogLog::estimate() const {
-  std::array<uint32_t, kMaxRank + 1> histogram{};
-  for (uint8_t r : registers_) ++histogram[r];
-  const double m = static_cast<double>(kRegisters);
-  double z = m * tau(1.0 - histogram[kMaxRank] / m);
-  for (int k = kMaxRank - 1; k >= 1; --k) z = 0.5 * (z + histogram[k]);
+double hyperloglog_estimate(const uint8_t* registers, int precision) {
+  const int max_rank = 64 - precision + 1;
+  const size_t count = size_t{1} << precision;
+  std::array<uint32_t, 66> histogram{};
+  for (size_t i = 0; i < count; ++i) ++histogram[registers[i]];
+  const double m = static_cast<double>(count);
+  double z = m * tau(1.0 - histogram[max_rank] / m);
+  for (int k = max_rank - 1; k >= 1; --k) z = 0.5 * (z + histogram[k]);
   z += m * sigma(histogram[0] / m);
   const double alpha_infinity = 0.5 / std::log(2.0);
   return alpha_infinity * m * m / z;
 }
 
-}  // namespace canonry::schema
+}  // namespace canonry
