@@ -42,6 +42,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "validation";
     case ErrorCode::kInternal:
       return "internal";
+    case ErrorCode::kMetric:
+      return "metric";
   }
   return "internal";
 }

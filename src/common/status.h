@@ -32,6 +32,8 @@ enum class ErrorCode {
   kSchema,           // a schema is wrong
   kValidation,       // a record breaks its schema
   kInternal,
+  kMetric,  // a record a metric cannot aggregate (no event time, a string where a sum needs a
+            // number)
 };
 
 // Stable, documented names of the codes; they appear in DLQ records and must not change.

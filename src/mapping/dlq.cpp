@@ -18,6 +18,8 @@ std::string_view step_name(Step step) {
       return "sink";
     case Step::kLate:
       return "late";
+    case Step::kMetrics:
+      return "metrics";
   }
   return "decode";
 }

@@ -11,7 +11,7 @@
 
 namespace canonry::mapping {
 
-enum class Step { kDecode, kMap, kValidate, kSink, kLate };
+enum class Step { kDecode, kMap, kValidate, kSink, kLate, kMetrics };
 std::string_view step_name(Step step);
 
 struct DeadLetter {
