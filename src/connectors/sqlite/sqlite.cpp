@@ -100,7 +100,7 @@ class SqliteStateStore final : public StateStore {
     if (rest.empty()) throw ConfigError(spec.uri_where + ": uri: the database file is missing");
     path_ = spec.resolve_path(rest);
   }
-  ~SqliteStateStore() override { close_connections(); }
+  ~SqliteStateStore() override { close(); }
 
   const std::string& describe() const override { return description_; }
 
@@ -168,6 +168,7 @@ class SqliteStateStore final : public StateStore {
   Status flush() override { return Status::ok(); }
 
   Status close() override {
+    std::lock_guard lock(reader_mutex_);  // lookups (the HTTP API) may still be running
     close_connections();
     return Status::ok();
   }
