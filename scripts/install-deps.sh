@@ -11,6 +11,7 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libboost-dev libssl-dev
   python3 python3-venv
   maven openjdk-17-jre-headless
+  clickhouse-server curl
 )
 
 missing=()
