@@ -7,6 +7,7 @@
 
 #include "json/parser.h"
 #include "json/writer.h"
+#include "registry/avro.h"
 #include "schema/validator.h"
 
 namespace canonry::registry {
@@ -153,46 +154,95 @@ std::optional<std::string> parse_mode(std::string_view text) {
   return std::nullopt;
 }
 
-CompatibilityReport check_json_compatibility(const std::string& level,
-                                             const std::vector<const SchemaEntry*>& existing,
-                                             const SchemaEntry& candidate, JsonPolicy policy,
-                                             const ExternalRefResolver& external) {
+std::vector<std::string> Registry::pair_incompatibilities(const SchemaEntry& writer,
+                                                          const SchemaEntry& reader) const {
+  std::vector<std::string> messages;
+  if (writer.schema_type != reader.schema_type) {
+    messages.push_back("Incompatible schema type: " + reader.schema_type + " cannot read " +
+                       writer.schema_type);
+    return messages;
+  }
+  Arena arena;
+  if (writer.schema_type == "AVRO") {
+    std::vector<std::unique_ptr<AvroSchema>> holder;
+    auto writer_schema = avro_of(writer, holder, arena);
+    auto reader_schema = avro_of(reader, holder, arena);
+    if (!writer_schema || !reader_schema) {
+      messages.push_back("a stored Avro schema no longer parses");
+      return messages;
+    }
+    for (const auto& found : avro_incompatibilities(**writer_schema, **reader_schema)) {
+      messages.push_back(avro_incompatibility_message(found));
+    }
+    return messages;
+  }
+  auto writer_value = json::parse(writer.schema, arena);
+  auto reader_value = json::parse(reader.schema, arena);
+  if (!writer_value || !reader_value) {
+    messages.push_back("a stored JSON Schema no longer parses");
+    return messages;
+  }
+  SchemaEntry both;
+  both.references = writer.references;
+  both.references.insert(both.references.end(), reader.references.begin(), reader.references.end());
+  for (const Difference& difference : json_incompatibilities(
+           *writer_value, *reader_value, options_.json_policy, reference_resolver(both, arena))) {
+    messages.push_back(difference_message(difference));
+  }
+  return messages;
+}
+
+CompatibilityReport Registry::check_against(const std::string& level,
+                                            const std::vector<const SchemaEntry*>& existing,
+                                            const SchemaEntry& candidate) const {
   CompatibilityReport report;
   if (level == "NONE" || existing.empty()) return report;
   bool transitive = level.find("_TRANSITIVE") != std::string::npos;
   bool backward = level.rfind("BACKWARD", 0) == 0 || level.rfind("FULL", 0) == 0;
   bool forward = level.rfind("FORWARD", 0) == 0 || level.rfind("FULL", 0) == 0;
-  Arena arena;
-  auto candidate_value = json::parse(candidate.schema, arena);
-  if (!candidate_value) {
-    report.compatible = false;
-    report.messages.push_back("the new schema is not JSON: " +
-                              candidate_value.status().to_string());
-    return report;
-  }
   // Newest first, as Confluent reports them; only the latest unless transitive.
   for (auto it = existing.rbegin(); it != existing.rend(); ++it) {
-    auto old_value = json::parse((*it)->schema, arena);
-    if (!old_value) continue;
-    std::vector<Difference> found;
-    if (backward) {
-      found = json_incompatibilities(*old_value, *candidate_value, policy, external);
-    }
+    std::vector<std::string> found;
+    if (backward) found = pair_incompatibilities(**it, candidate);
     if (forward) {
-      auto reverse = json_incompatibilities(*candidate_value, *old_value, policy, external);
+      auto reverse = pair_incompatibilities(candidate, **it);
       found.insert(found.end(), reverse.begin(), reverse.end());
     }
     if (!found.empty()) {
       report.compatible = false;
-      for (const Difference& difference : found) {
-        report.messages.push_back(difference_message(difference));
-      }
+      report.messages.insert(report.messages.end(), found.begin(), found.end());
       report.messages.push_back("{oldSchema: '" + (*it)->schema + "'}");
       report.messages.push_back("{compatibility: '" + level + "'}");
     }
     if (!transitive) break;
   }
   return report;
+}
+
+Result<const AvroSchema*> Registry::avro_of(const SchemaEntry& entry,
+                                            std::vector<std::unique_ptr<AvroSchema>>& holder,
+                                            Arena& arena, int depth) const {
+  if (depth > 32) return Status(ErrorCode::kSchema, "references nested deeper than 32 levels");
+  std::vector<const AvroSchema*> referenced;
+  for (const Reference& reference : entry.references) {
+    auto slot = find_version(reference.subject, std::to_string(reference.version), true);
+    if (!slot.ok()) {
+      return Status(ErrorCode::kSchema, "reference " + reference.name + " does not exist");
+    }
+    auto& target = schemas_by_id_.at(slot.value()->schema_id);
+    if (target->schema_type != "AVRO") {
+      return Status(ErrorCode::kSchema, "reference " + reference.name + " is not an Avro schema");
+    }
+    auto parsed = avro_of(*target, holder, arena, depth + 1);
+    if (!parsed) return parsed.status();
+    referenced.push_back(*parsed);
+  }
+  auto value = json::parse(entry.schema, arena);
+  if (!value) return value.status();
+  auto schema = parse_avro(*value, referenced);
+  if (!schema) return schema.status();
+  holder.push_back(std::make_unique<AvroSchema>(std::move(*schema)));
+  return holder.back().get();
 }
 
 Result<std::unique_ptr<Registry>> Registry::open(const std::string& data_dir,
@@ -250,9 +300,9 @@ std::string Registry::fingerprint(const SchemaEntry& entry) {
 Outcome<SchemaEntry> Registry::prepare(const SchemaRequest& request, bool normalize) const {
   SchemaEntry entry;
   entry.schema_type = upper(request.schema_type);
-  if (entry.schema_type != "JSON") {
+  if (entry.schema_type != "JSON" && entry.schema_type != "AVRO") {
     return ApiError{42201, "Invalid schema: schema type " + entry.schema_type +
-                               " is not supported; this registry holds JSON schemas"};
+                               " is not supported; this registry holds JSON and AVRO schemas"};
   }
   // Every reference must name a registered version; collect them and theirs, for $refs.
   for (const Reference& reference : request.references) {
@@ -280,10 +330,17 @@ Outcome<SchemaEntry> Registry::prepare(const SchemaRequest& request, bool normal
   if (!parsed) {
     return ApiError{42201, "Invalid schema: not JSON: " + parsed.status().to_string()};
   }
+  append_canonical(entry.schema, *parsed, normalize);
+  if (entry.schema_type == "AVRO") {
+    std::vector<std::unique_ptr<AvroSchema>> holder;
+    Arena avro_arena;
+    auto avro = avro_of(entry, holder, avro_arena);
+    if (!avro) return ApiError{42201, "Invalid schema: " + avro.status().message()};
+    return entry;
+  }
   if (!parsed->is_object() && !parsed->is_bool()) {
     return ApiError{42201, "Invalid schema: a JSON Schema is an object or a boolean"};
   }
-  append_canonical(entry.schema, *parsed, normalize);
 
   schema::ValidatorOptions validator_options;
   validator_options.base_uri = std::string(kReferenceBase) + "root.json";
@@ -460,10 +517,7 @@ Outcome<int> Registry::register_schema(const std::string& subject, SchemaRequest
     for (const VersionSlot& slot : slots.versions) {
       if (!slot.deleted) existing.push_back(schemas_by_id_.at(slot.schema_id).get());
     }
-    Arena arena;
-    CompatibilityReport report =
-        check_json_compatibility(effective_compatibility(subject), existing, entry,
-                                 options_.json_policy, reference_resolver(entry, arena));
+    CompatibilityReport report = check_against(effective_compatibility(subject), existing, entry);
     if (!report.compatible) {
       std::string details;
       for (const std::string& message : report.messages) {
@@ -827,9 +881,7 @@ Outcome<CompatibilityReport> Registry::check_compatibility(const std::string& su
   }
   auto prepared = prepare(request, normalize);
   if (!prepared.ok()) return prepared.error();
-  Arena arena;
-  return check_json_compatibility(level, existing, prepared.value(), options_.json_policy,
-                                  reference_resolver(prepared.value(), arena));
+  return check_against(level, existing, prepared.value());
 }
 
 }  // namespace canonry::registry

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/arena.h"
 #include "common/status.h"
 #include "registry/json_compatibility.h"
 #include "registry/store.h"
@@ -87,11 +88,7 @@ std::optional<std::string> parse_compatibility(std::string_view text);
 // "READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT".
 std::optional<std::string> parse_mode(std::string_view text);
 
-// Compatibility of `candidate` with `existing` (oldest first) under `level`; both JSON schemas.
-CompatibilityReport check_json_compatibility(const std::string& level,
-                                             const std::vector<const SchemaEntry*>& existing,
-                                             const SchemaEntry& candidate, JsonPolicy policy,
-                                             const ExternalRefResolver& external = {});
+class AvroSchema;
 
 class Registry {
  public:
@@ -130,7 +127,7 @@ class Registry {
   Outcome<CompatibilityReport> check_compatibility(const std::string& subject,
                                                    std::optional<std::string_view> version,
                                                    SchemaRequest request, bool normalize) const;
-  std::vector<std::string> schema_types() const { return {"JSON"}; }
+  std::vector<std::string> schema_types() const { return {"AVRO", "JSON"}; }
 
  private:
   struct VersionSlot {
@@ -148,6 +145,17 @@ class Registry {
   // Parses, checks and canonicalises a requested schema; the entry has no id yet.
   Outcome<SchemaEntry> prepare(const SchemaRequest& request, bool normalize) const;
   ExternalRefResolver reference_resolver(const SchemaEntry& entry, Arena& arena) const;
+  // Compatibility of `candidate` with `existing` (oldest first) under `level`.
+  CompatibilityReport check_against(const std::string& level,
+                                    const std::vector<const SchemaEntry*>& existing,
+                                    const SchemaEntry& candidate) const;
+  // Confluent's messages for what a reader of `reader` cannot read of what `writer` wrote.
+  std::vector<std::string> pair_incompatibilities(const SchemaEntry& writer,
+                                                  const SchemaEntry& reader) const;
+  // An Avro entry parsed with the named types of its references (kept alive in `holder`).
+  Result<const AvroSchema*> avro_of(const SchemaEntry& entry,
+                                    std::vector<std::unique_ptr<AvroSchema>>& holder, Arena& arena,
+                                    int depth = 0) const;
   std::string effective_compatibility(const std::string& subject) const;
   std::string effective_mode(const std::string& subject) const;
   std::optional<ApiError> check_writable(const std::string& subject) const;

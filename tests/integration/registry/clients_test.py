@@ -18,6 +18,7 @@ import urllib.request
 
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
@@ -169,6 +170,36 @@ def serializers(c, url):
         c.check("serializer validates against the schema", "order_id" in str(error), str(error))
 
 
+PAYMENT_V1 = {"type": "record", "name": "Payment", "namespace": "shop",
+              "fields": [{"name": "id", "type": "string"}, {"name": "amount", "type": "double"}]}
+PAYMENT_V2 = json.loads(json.dumps(PAYMENT_V1))
+PAYMENT_V2["fields"].append({"name": "currency", "type": "string", "default": "EUR"})
+PAYMENT_BAD = json.loads(json.dumps(PAYMENT_V1))
+PAYMENT_BAD["fields"].append({"name": "region", "type": "string"})
+
+
+def avro(c, url):
+    client = SchemaRegistryClient({"url": url})
+    subject = "payments-avro-value"
+    id1 = client.register_schema(subject, Schema(json.dumps(PAYMENT_V1), "AVRO"))
+    c.equal("Avro: schemaType is left out for AVRO", "schemaType" in http("GET", url + "/schemas/ids/%d" % id1)[2], False)
+    c.equal("Avro: a field with a default is BACKWARD compatible",
+            client.test_compatibility(subject, Schema(json.dumps(PAYMENT_V2), "AVRO")), True)
+    status, _, body = http("POST", url + "/compatibility/subjects/%s/versions/latest?verbose=true" % subject,
+                           {"schema": json.dumps(PAYMENT_BAD)})
+    c.check("Avro: a field without a default is not",
+            body.get("is_compatible") is False and "READER_FIELD_MISSING_DEFAULT_VALUE" in body["messages"][0], body)
+    status, _, body = http("POST", url + "/subjects/x-avro/versions", {"schema": json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "nope"}]})})
+    c.equal("Avro: unknown type is 42201", (status, body["error_code"]), (422, 42201))
+    serializer = AvroSerializer(client, json.dumps(PAYMENT_V2), conf={"auto.register.schemas": True})
+    context = SerializationContext("payments-avro", MessageField.VALUE)
+    record = {"id": "p-1", "amount": 12.5, "currency": "USD"}
+    payload = serializer(record, context)
+    c.equal("Avro: serializer registered version 2", client.get_latest_version(subject).version, 2)
+    deserializer = AvroDeserializer(SchemaRegistryClient({"url": url}))
+    c.equal("Avro: deserializer reads it back", deserializer(payload, context), record)
+
+
 def raw_http(c, url):
     status, content_type, body = http("GET", url + "/subjects/nothing/versions")
     c.equal("40401 status", status, 404)
@@ -190,7 +221,7 @@ def raw_http(c, url):
     status, _, body = http("PUT", url + "/mode", {"mode": "SIDEWAYS"})
     c.equal("42204 invalid mode", (status, body["error_code"]), (422, 42204))
     status, _, body = http("GET", url + "/schemas/types")
-    c.equal("schema types", body, ["JSON"])
+    c.equal("schema types", body, ["AVRO", "JSON"])
     status, _, body = http("POST", url + "/subjects/x/versions", raw=b"{\"schema\":")
     c.equal("malformed JSON body", (status, body["error_code"]), (400, 400))
     status, _, body = http("POST", url + "/subjects/x/versions", raw=b"[" * 100 + b"]" * 100)
@@ -329,6 +360,7 @@ def main():
         c.run("confluent client", lambda: confluent_client(c, server.url))
         c.run("serializers", lambda: serializers(c, server.url))
         c.run("raw http", lambda: raw_http(c, server.url))
+        c.run("avro", lambda: avro(c, server.url))
         c.run("commands", lambda: commands(c, args.canonry, args.source_dir, server.url, work))
     finally:
         server.stop()
