@@ -183,10 +183,7 @@ WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) 
       key_ += combo_keys_[c];
       uint32_t group = group_for(key_, start);
       for (size_t m = 0; m < measures; ++m) columns_[m]->add(group, inputs_[c * measures + m]);
-      if (!changed_flags_[group]) {
-        changed_flags_[group] = 1;
-        changed_.push_back(group);
-      }
+      mark_changed(group);
     }
   }
   return Outcome::kAdded;
@@ -197,10 +194,7 @@ void WindowOperator::merge(const WindowOperator& other) {
     const Group& theirs = other.groups_[g];
     uint32_t mine = group_for(theirs.key, theirs.window_start);
     for (size_t m = 0; m < columns_.size(); ++m) columns_[m]->merge(mine, *other.columns_[m], g);
-    if (!changed_flags_[mine]) {
-      changed_flags_[mine] = 1;
-      changed_.push_back(mine);
-    }
+    mark_changed(mine);
   }
   if (other.max_time_) observe_event_time(*other.max_time_);
 }
@@ -342,6 +336,13 @@ std::vector<uint32_t> WindowOperator::take_changed_groups() {
   out.swap(changed_);
   for (uint32_t g : out) changed_flags_[g] = 0;
   return out;
+}
+
+void WindowOperator::mark_changed(uint32_t group) {
+  if (!changed_flags_[group]) {
+    changed_flags_[group] = 1;
+    changed_.push_back(group);
+  }
 }
 
 }  // namespace canonry::metrics

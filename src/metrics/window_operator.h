@@ -77,8 +77,10 @@ class WindowOperator {
   void append_row(uint32_t group, std::string& out) const;
   void append_rows(std::string& out) const;
 
-  // Groups changed since the last take_changed_groups() (for sinks that write what changed).
+  // Groups changed since the last take_changed_groups() (for sinks that write what changed), and
+  // marking them changed again when writing them failed.
   std::vector<uint32_t> take_changed_groups();
+  void mark_changed(uint32_t group);
 
  private:
   struct Group {
