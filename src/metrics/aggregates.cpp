@@ -466,10 +466,10 @@ class QuantileColumn final : public MeasureColumn {
       out += "null";
       return;
     }
-    // Six significant digits: the sketch is accurate to 1 %, more digits would only be noise.
+    // Nine significant digits: enough that printing keeps the value within the sketch's 1 %.
     char buf[32];
     auto [end, ec] =
-        std::to_chars(buf, buf + sizeof buf, s.quantile(measure_.q), std::chars_format::general, 6);
+        std::to_chars(buf, buf + sizeof buf, s.quantile(measure_.q), std::chars_format::general, 9);
     out.append(buf, static_cast<size_t>(end - buf));
   }
 

@@ -63,10 +63,22 @@ TEST(QuantileSketch, WithinTheStatedRelativeError) {
   }
   std::sort(data.begin(), data.end());
   for (double q : {0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0}) {
-    double exact = data[static_cast<size_t>(std::floor(q * (data.size() - 1)))];
+    size_t rank = static_cast<size_t>(std::max(1.0, std::ceil(q * data.size() - 1e-6)));
+    double exact = data[rank - 1];
     EXPECT_NEAR(sketch.quantile(q), exact, std::fabs(exact) * QuantileSketch::kRelativeAccuracy)
         << q;
   }
+}
+
+TEST(QuantileSketch, NearestRank) {
+  QuantileSketch three;
+  for (double v : {1.0, 2.0, 3.0}) three.add(v);
+  EXPECT_NEAR(three.quantile(0.95), 3.0, 0.03);
+  EXPECT_NEAR(three.quantile(0.5), 2.0, 0.02);
+  EXPECT_NEAR(three.quantile(0.0), 1.0, 0.01);
+  QuantileSketch hundred;
+  for (int i = 1; i <= 100; ++i) hundred.add(i);
+  EXPECT_NEAR(hundred.quantile(0.95), 95.0, 0.95);
 }
 
 TEST(QuantileSketch, MergesExactly) {

@@ -184,7 +184,11 @@ void QuantileSketch::merge(const QuantileSketch& other) {
 }
 
 double QuantileSketch::quantile(double q) const {
-  uint64_t rank = static_cast<uint64_t>(std::floor(q * static_cast<double>(count_ - 1)));
+  // Nearest rank (1-based ceil(q n), as SQL's quantile_disc), here 0-based. The tolerance keeps
+  // q n that should be whole (0.95 * 100) from rounding up past it.
+  double scaled = q * static_cast<double>(count_);
+  uint64_t rank = static_cast<uint64_t>(std::max(1.0, std::ceil(scaled - 1e-9 * scaled))) - 1;
+  rank = std::min(rank, count_ - 1);
   uint64_t seen = 0;
   // Ascending values: negatives from the largest magnitude down, zeros, then positives up.
   for (size_t i = negative_.counts.size(); i-- > 0;) {

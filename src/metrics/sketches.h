@@ -55,8 +55,8 @@ class QuantileSketch {
   void add(double value);
   void merge(const QuantileSketch& other);
   uint64_t count() const { return count_; }
-  // The q-quantile (0 ≤ q ≤ 1) of what was added: the element of rank floor(q (n - 1)), within
-  // the relative accuracy. Only for count() > 0.
+  // The q-quantile (0 ≤ q ≤ 1) of what was added: the element of nearest rank ceil(q n) (the
+  // smallest for q = 0), within the relative accuracy. Only for count() > 0.
   double quantile(double q) const;
   void serialize(std::string& out) const;
   bool deserialize(std::string_view& in);
