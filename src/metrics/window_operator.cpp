@@ -1,6 +1,7 @@
 #include "metrics/window_operator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -16,6 +17,19 @@ namespace {
 
 using json::Type;
 using json::Value;
+
+// The text of the path a BoundPath evaluates: the whole path from the root, or "$" and what
+// follows the wildcard.
+std::string bound_text(const BoundPath& bound) {
+  if (bound.unnest < 0) return bound.text;
+  size_t star = bound.text.find("[*]");
+  size_t length = 3;
+  if (star == std::string::npos) {
+    star = bound.text.find(".*");
+    length = 2;
+  }
+  return star == std::string::npos ? std::string() : "$" + bound.text.substr(star + length);
+}
 
 std::optional<int64_t> event_time_ms(const Value& v) {
   switch (v.type()) {
@@ -67,33 +81,135 @@ int compare_dimension(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-size_t WindowOperator::KeyHash::operator()(std::string_view key) const {
-  return static_cast<size_t>(hash_bytes(key));
+WindowOperator::FieldReader WindowOperator::reader_for(const std::string& text,
+                                                       const jsonpath::JsonPath& path) {
+  FieldReader reader;
+  reader.path = &path;
+  // "$", then ".name" segments with identifier names only.
+  if (text.empty() || text[0] != '$') return reader;
+  size_t i = 1;
+  while (i < text.size()) {
+    if (text[i] != '.') return reader;
+    size_t start = ++i;
+    while (i < text.size() &&
+           (std::isalnum(static_cast<unsigned char>(text[i])) || text[i] == '_')) {
+      ++i;
+    }
+    if (i == start || std::isdigit(static_cast<unsigned char>(text[start]))) return reader;
+    reader.names.emplace_back(text.substr(start, i - start));
+  }
+  reader.plain = true;
+  reader.hints.assign(reader.names.size(), 0);
+  return reader;
+}
+
+const Value* WindowOperator::FieldReader::read(const Value& root) {
+  if (!plain) return path->select_singular(root);
+  const Value* at = &root;
+  for (size_t step = 0; step < names.size(); ++step) {
+    if (!at->is_object()) return nullptr;
+    std::span<const json::Member> members = at->members();
+    const std::string& name = names[step];
+    uint32_t hint = hints[step];
+    if (hint < members.size() && members[hint].key == name) {
+      at = &members[hint].value;
+      continue;
+    }
+    const Value* found = nullptr;
+    for (uint32_t m = 0; m < members.size(); ++m) {
+      if (members[m].key == name) {
+        hints[step] = m;
+        found = &members[m].value;
+        break;
+      }
+    }
+    if (found == nullptr) return nullptr;
+    at = found;
+  }
+  return at;
 }
 
 WindowOperator::WindowOperator(const MetricSpec& spec) : spec_(spec) {
+  time_reader_ = reader_for(spec_.time_text, *spec_.time);
+  for (const Dimension& d : spec_.dimensions) {
+    dimension_readers_.push_back(reader_for(bound_text(d.path), *d.path.path));
+  }
+  for (const Measure& m : spec_.measures) {
+    measure_readers_.push_back(m.has_field ? reader_for(bound_text(m.field), *m.field.path)
+                                           : FieldReader{});
+  }
+  for (const Unnest& u : spec_.unnests) {
+    size_t wildcard = u.prefix_text.ends_with("[*]") ? 3 : 2;
+    unnest_readers_.push_back(
+        reader_for(u.prefix_text.substr(0, u.prefix_text.size() - wildcard), u.array));
+  }
   for (const Measure& m : spec_.measures) columns_.push_back(make_column(m));
+  auto numeric = [](Aggregate a) {
+    return a == Aggregate::kSum || a == Aggregate::kAvg || a == Aggregate::kMin ||
+           a == Aggregate::kMax || a == Aggregate::kQuantile;
+  };
+  for (size_t m = 0; m < spec_.measures.size(); ++m) {
+    int twin = -1;
+    const Measure& measure = spec_.measures[m];
+    for (size_t earlier = 0; earlier < m && twin < 0; ++earlier) {
+      const Measure& other = spec_.measures[earlier];
+      if (measure.has_field && other.has_field && numeric(measure.agg) && numeric(other.agg) &&
+          measure.field.text == other.field.text) {
+        twin = static_cast<int>(earlier);
+      }
+    }
+    same_input_as_.push_back(twin);
+  }
   elements_.resize(spec_.unnests.size());
   cursor_.resize(spec_.unnests.size());
+  slots_.assign(1024, kEmptySlot);
 }
 
 void WindowOperator::observe_event_time(int64_t time) {
   if (!max_time_ || time > *max_time_) max_time_ = time;
 }
 
+std::string_view WindowOperator::store_key(std::string_view key) {
+  if (key_block_used_ + key.size() > key_block_size_) {
+    key_block_size_ = std::max<size_t>(size_t{1} << 16, key.size());
+    key_blocks_.push_back(std::make_unique<char[]>(key_block_size_));
+    key_block_used_ = 0;
+  }
+  char* at = key_blocks_.back().get() + key_block_used_;
+  std::memcpy(at, key.data(), key.size());
+  key_block_used_ += key.size();
+  return {at, key.size()};
+}
+
+void WindowOperator::grow_index() {
+  slots_.assign(slots_.size() * 2, kEmptySlot);
+  const size_t mask = slots_.size() - 1;
+  for (uint32_t id = 0; id < groups_.size(); ++id) {
+    size_t at = groups_[id].hash & mask;
+    while (slots_[at] != kEmptySlot) at = (at + 1) & mask;
+    slots_[at] = id;
+  }
+}
+
 uint32_t WindowOperator::group_for(std::string_view key, int64_t window_start) {
-  auto found = index_.find(key);
-  if (found != index_.end()) return found->second;
+  const uint64_t hash = hash_bytes(key);
+  const size_t mask = slots_.size() - 1;
+  size_t at = hash & mask;
+  for (; slots_[at] != kEmptySlot; at = (at + 1) & mask) {
+    const Group& g = groups_[slots_[at]];
+    if (g.hash == hash && g.key == key) return slots_[at];
+  }
   uint32_t id = static_cast<uint32_t>(groups_.size());
-  groups_.push_back({window_start, std::string(key)});
-  index_.emplace(std::string(key), id);
+  groups_.push_back({window_start, hash, store_key(key)});
+  slots_[at] = id;
+  if (groups_.size() * 2 > slots_.size()) grow_index();
   for (auto& column : columns_) column->resize(groups_.size());
   changed_flags_.push_back(0);
   return id;
 }
 
 WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) {
-  const Value* time_value = spec_.time->select_singular(record);
+  const Value* time_value = time_reader_.read(record);
   std::optional<int64_t> time;
   if (time_value != nullptr) time = event_time_ms(*time_value);
   if (!time) {
@@ -123,7 +239,7 @@ WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) 
   for (size_t u = 0; u < spec_.unnests.size(); ++u) {
     std::vector<const Value*>& elements = elements_[u];
     elements.clear();
-    if (const Value* array = spec_.unnests[u].array.select_singular(record)) {
+    if (const Value* array = unnest_readers_[u].read(record)) {
       if (array->is_array()) {
         for (const Value& item : array->items()) elements.push_back(&item);
       } else if (array->is_object()) {
@@ -138,11 +254,11 @@ WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) 
   const size_t measures = columns_.size();
   if (combo_keys_.size() < combos) combo_keys_.resize(combos);
   if (inputs_.size() < combos * measures) inputs_.resize(combos * measures);
-  auto select = [&](const BoundPath& bound) -> const Value* {
-    if (bound.unnest < 0) return bound.path->select_singular(record);
+  auto select = [&](const BoundPath& bound, FieldReader& reader) -> const Value* {
+    if (bound.unnest < 0) return reader.read(record);
     const Value* element =
         elements_[static_cast<size_t>(bound.unnest)][cursor_[static_cast<size_t>(bound.unnest)]];
-    return element == nullptr ? nullptr : bound.path->select_singular(*element);
+    return element == nullptr ? nullptr : reader.read(*element);
   };
   // Read everything first, so that a record with one bad value changes no aggregate.
   for (size_t c = 0; c < combos; ++c) {
@@ -150,7 +266,7 @@ WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) 
     dims.clear();
     for (size_t d = 0; d < spec_.dimensions.size(); ++d) {
       if (d > 0) dims += '\n';
-      const Value* v = select(spec_.dimensions[d].path);
+      const Value* v = select(spec_.dimensions[d].path, dimension_readers_[d]);
       if (v == nullptr) {
         dims += "null";
       } else {
@@ -159,8 +275,15 @@ WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) 
     }
     for (size_t m = 0; m < measures; ++m) {
       const Measure& measure = spec_.measures[m];
-      const Value* v = measure.has_field ? select(measure.field) : nullptr;
+      const Value* v = measure.has_field && same_input_as_[m] < 0
+                           ? select(measure.field, measure_readers_[m])
+                           : nullptr;
       MeasureInput& input = inputs_[c * measures + m];
+      if (same_input_as_[m] >= 0) {
+        // Its text may point into the twin's buffer, which lives as long as this record's inputs.
+        input = inputs_[c * measures + static_cast<size_t>(same_input_as_[m])];
+        continue;
+      }
       input.exact.reset();
       Status status = columns_[m]->prepare(v, input);
       if (!status) {
@@ -213,14 +336,17 @@ void WindowOperator::drop_windows_ending_by(int64_t end) {
   }
   columns_ = std::move(kept.columns_);
   groups_ = std::move(kept.groups_);
-  index_ = std::move(kept.index_);
+  slots_ = std::move(kept.slots_);
+  key_blocks_ = std::move(kept.key_blocks_);
+  key_block_used_ = kept.key_block_used_;
+  key_block_size_ = kept.key_block_size_;
   changed_flags_.assign(groups_.size(), 0);
   changed_.clear();
 }
 
 std::vector<std::string_view> WindowOperator::dimension_texts(uint32_t group) const {
   std::vector<std::string_view> parts;
-  std::string_view rest = std::string_view(groups_[group].key).substr(8);
+  std::string_view rest = groups_[group].key.substr(8);
   if (spec_.dimensions.empty()) return parts;
   while (true) {
     size_t nl = rest.find('\n');

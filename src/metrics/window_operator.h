@@ -15,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -85,20 +84,45 @@ class WindowOperator {
  private:
   struct Group {
     int64_t window_start;
-    std::string key;  // 8 bytes of window start, then each dimension's JSON text, '\n' between
-  };
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const;
+    uint64_t hash;
+    // 8 bytes of window start, then each dimension's JSON text, '\n' between; in key_blocks_.
+    std::string_view key;
   };
 
   uint32_t group_for(std::string_view key, int64_t window_start);
+  std::string_view store_key(std::string_view key);
+  void grow_index();
   std::vector<std::string_view> dimension_texts(uint32_t group) const;
 
+  // A singular path read from many records of the same shape: a path of plain member names
+  // remembers at which member index each name was found last time and looks there first
+  // (canonical records have their members in one order), else it asks the JsonPath.
+  struct FieldReader {
+    const jsonpath::JsonPath* path = nullptr;
+    std::vector<std::string> names;  // empty: not a plain chain of names
+    std::vector<uint32_t> hints;
+    bool plain = false;
+    const json::Value* read(const json::Value& root);
+  };
+  static FieldReader reader_for(const std::string& text, const jsonpath::JsonPath& path);
+
   const MetricSpec& spec_;
+  FieldReader time_reader_;
+  std::vector<FieldReader> dimension_readers_;
+  std::vector<FieldReader> measure_readers_;
+  std::vector<FieldReader> unnest_readers_;
   std::vector<std::unique_ptr<MeasureColumn>> columns_;
+  // For each measure, an earlier measure reading the same field the same way (numbers), whose
+  // input it copies instead of reading the field again; -1 when none.
+  std::vector<int> same_input_as_;
   std::vector<Group> groups_;
-  std::unordered_map<std::string, uint32_t, KeyHash, std::equal_to<>> index_;
+  // Open addressing over group ids (kEmptySlot: free), linear probing, at most half full.
+  static constexpr uint32_t kEmptySlot = UINT32_MAX;
+  std::vector<uint32_t> slots_;
+  // Group keys, in blocks that never move (groups_ holds views into them).
+  std::vector<std::unique_ptr<char[]>> key_blocks_;
+  size_t key_block_used_ = 0;
+  size_t key_block_size_ = 0;
   std::optional<int64_t> max_time_;
   int64_t last_time_ = 0;
   int64_t last_latest_end_ = 0;
