@@ -4,6 +4,11 @@
 //
 // Batch and backfill metrics over files (DESIGN 4.6): each input is one partition with its own
 // watermark, aggregated on its own thread into partial aggregates that are merged at the end.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,6 +36,7 @@ struct MetricsOptions {
   std::string map;
   std::string format = "auto";
   unsigned threads = 0;
+  size_t min_part_bytes = 8 << 20;
   std::string dlq;
   std::string out = "-";
   std::string store;
@@ -57,22 +63,64 @@ struct Counters {
   }
 };
 
-// What one input produced: a partial aggregate per metric, its dead letters, its counts.
-struct InputResult {
-  std::vector<std::unique_ptr<metrics::WindowOperator>> operators;
-  std::string dlq;
-  Counters counters;
-  int64_t last_position = 0;  // the byte offset the partials cover (the input's end)
-  Status failure;             // the input could not be read at all
+// A part of an input: the whole of it, or (a large JSON-lines file on several threads) a byte
+// range starting at a line.
+struct Part {
+  size_t input = 0;
+  std::string_view bytes;  // the range, mapped; empty: read the input by its path
+  int64_t begin = 0;       // its byte offset in the input
+  int64_t first_line = 1;  // the line number of its first byte
+  bool first = true;       // the input's first part
 };
 
-void aggregate_input(const std::string& input, const std::vector<metrics::MetricSpec>& specs,
-                     const mapping::Plan* plan, const formats::ReaderOptions& reader_options,
-                     InputResult& result) {
+// A record a metric took in a part other than the first: where to find it again if an earlier
+// part's records turn out to have moved the watermark past all its windows.
+struct Taken {
+  uint32_t seq;
+  int64_t latest_window_end;
+  int64_t event_time;
+  int64_t max_time_before;  // the part's largest event time before it (INT64_MIN: none)
+  int64_t offset;           // in the part
+  uint32_t size;
+  int64_t line;  // in the part
+  // Already late within its part: its DLQ line waits for the merge, which knows the watermark a
+  // sequential reading had at this record.
+  bool late_in_part = false;
+};
+
+// What one part produced: a partial aggregate per metric, its dead letters (keyed by record and
+// metric, to put them back in input order), its counts.
+struct PartResult {
+  std::vector<std::unique_ptr<metrics::WindowOperator>> operators;
+  std::vector<std::pair<uint64_t, std::string>> dlq;
+  Counters counters;
+  std::vector<std::vector<Taken>> taken;  // per metric
+  std::vector<uint8_t> accepted;          // per record: how many metrics took it
+  Status failure;                         // the input could not be read at all
+};
+
+uint64_t dlq_key(uint64_t seq, size_t slot) {
+  return (seq << 8) | slot;
+}
+
+Status late_status(const metrics::WindowOperator& op, int64_t event_time, int64_t watermark) {
+  return Status(ErrorCode::kMetric,
+                "metric \"" + op.spec().metric_id + "\": event time " +
+                    format_rfc3339_millis(event_time) + " is behind the watermark " +
+                    format_rfc3339_millis(watermark) + " (lateness " +
+                    std::to_string(op.spec().lateness_ms) + " ms)",
+                op.spec().time_text);
+}
+
+void aggregate_part(const std::string& input, const Part& part,
+                    const std::vector<metrics::MetricSpec>& specs, const mapping::Plan* plan,
+                    const formats::ReaderOptions& reader_options, PartResult& result) {
   for (const auto& spec : specs) {
     result.operators.push_back(std::make_unique<metrics::WindowOperator>(spec));
   }
-  auto reader = formats::open_reader(input, reader_options);
+  result.taken.resize(specs.size());
+  auto reader = part.bytes.empty() ? formats::open_reader(input, reader_options)
+                                   : formats::open_memory_reader(part.bytes, input, reader_options);
   if (!reader) {
     result.failure = reader.status();
     return;
@@ -84,18 +132,26 @@ void aggregate_input(const std::string& input, const std::vector<metrics::Metric
   mapping::MapInfo info;
   mapping::MapError map_error;
   Counters& counters = result.counters;
-  auto dead_letter = [&](mapping::Step step, const Status& status, std::string_view path) {
-    mapping::append_dead_letter(result.dlq, {step, &status, path, mapping_id, &record.position,
-                                             record.raw, record.raw_is_binary});
+  uint64_t seq = 0;
+  auto dead_letter = [&](size_t slot, mapping::Step step, const Status& status,
+                         std::string_view path) {
+    formats::Position position = record.position;
+    position.line += part.first_line - 1;
+    position.offset += part.begin;
+    std::string line;
+    mapping::append_dead_letter(
+        line, {step, &status, path, mapping_id, &position, record.raw, record.raw_is_binary});
+    result.dlq.emplace_back(dlq_key(seq, slot), std::move(line));
   };
-  while (true) {
+  for (;; ++seq) {
     arena.reset();
     auto next = (*reader)->next(arena, record, error);
     if (next == formats::RecordReader::Next::kEnd) break;
     ++counters.in;
+    if (!part.first) result.accepted.push_back(0);
     if (next == formats::RecordReader::Next::kError) {
       ++counters.dlq_decode;
-      dead_letter(mapping::Step::kDecode, error, {});
+      dead_letter(0, mapping::Step::kDecode, error, {});
       continue;
     }
     if (record.op == formats::Op::kDelete) {
@@ -107,32 +163,43 @@ void aggregate_input(const std::string& input, const std::vector<metrics::Metric
     if (plan != nullptr &&
         !plan->map_to_value(record.document, arena, canonical, info, map_error)) {
       ++counters.dlq_map;
-      dead_letter(mapping::Step::kMap, map_error.status, map_error.dst);
+      dead_letter(0, mapping::Step::kMap, map_error.status, map_error.dst);
       continue;
     }
     bool aggregated = false;
-    for (auto& op : result.operators) {
-      switch (op->add(canonical, error)) {
+    for (size_t m = 0; m < result.operators.size(); ++m) {
+      metrics::WindowOperator& op = *result.operators[m];
+      const int64_t max_time_before = op.max_event_time().value_or(INT64_MIN);
+      switch (op.add(canonical, error)) {
         case metrics::WindowOperator::Outcome::kAdded:
           aggregated = true;
+          if (!part.first) {
+            ++result.accepted.back();
+            result.taken[m].push_back(
+                {static_cast<uint32_t>(seq), op.last_latest_window_end(), op.last_event_time(),
+                 max_time_before, record.position.offset, static_cast<uint32_t>(record.raw.size()),
+                 record.position.line});
+          }
           break;
-        case metrics::WindowOperator::Outcome::kLate: {
+        case metrics::WindowOperator::Outcome::kLate:
           ++counters.late;
-          Status late(ErrorCode::kMetric,
-                      "metric \"" + op->spec().metric_id + "\": event time " +
-                          format_rfc3339_millis(op->last_event_time()) +
-                          " is behind the watermark " +
-                          format_rfc3339_millis(*op->max_event_time() - op->spec().lateness_ms) +
-                          " (lateness " + std::to_string(op->spec().lateness_ms) + " ms)",
-                      op->spec().time_text);
-          dead_letter(mapping::Step::kLate, late, {});
+          if (!part.first) {
+            result.taken[m].push_back(
+                {static_cast<uint32_t>(seq), op.last_latest_window_end(), op.last_event_time(),
+                 max_time_before, record.position.offset, static_cast<uint32_t>(record.raw.size()),
+                 record.position.line, true});
+            break;
+          }
+          dead_letter(
+              m + 1, mapping::Step::kLate,
+              late_status(op, op.last_event_time(), *op.max_event_time() - op.spec().lateness_ms),
+              {});
           break;
-        }
         case metrics::WindowOperator::Outcome::kError: {
           ++counters.dlq_metrics;
-          Status tagged(error.code(), "metric \"" + op->spec().metric_id + "\": " + error.message(),
+          Status tagged(error.code(), "metric \"" + op.spec().metric_id + "\": " + error.message(),
                         error.path());
-          dead_letter(mapping::Step::kMetrics, tagged, {});
+          dead_letter(m + 1, mapping::Step::kMetrics, tagged, {});
           break;
         }
       }
@@ -140,7 +207,103 @@ void aggregate_input(const std::string& input, const std::vector<metrics::Metric
     if (aggregated) ++counters.aggregated;
   }
   counters.bytes = (*reader)->bytes_read();
-  result.last_position = static_cast<int64_t>(counters.bytes);
+}
+
+// Merges an input's parts in order into its first, as if one thread had read the input: a later
+// part's windows that an earlier part had already closed are dropped, and its records whose
+// windows were all closed go to the DLQ as late, exactly as a sequential reading decides.
+void merge_parts(const std::string& input, const std::vector<const Part*>& parts,
+                 std::vector<PartResult*>& results, std::string_view mapping_id) {
+  PartResult& total = *results[0];
+  for (size_t k = 1; k < results.size(); ++k) {
+    PartResult& later = *results[k];
+    const Part& part = *parts[k];
+    for (size_t m = 0; m < total.operators.size(); ++m) {
+      metrics::WindowOperator& before = *total.operators[m];
+      metrics::WindowOperator& op = *later.operators[m];
+      const std::optional<int64_t> max_time = before.max_event_time();
+      const int64_t lateness = op.spec().lateness_ms;
+      if (max_time) op.drop_windows_ending_by(*max_time - lateness);
+      for (const Taken& t : later.taken[m]) {
+        int64_t max_before = std::max(max_time.value_or(INT64_MIN), t.max_time_before);
+        if (!t.late_in_part) {
+          if (!max_time || t.latest_window_end > *max_time - lateness) continue;
+          ++later.counters.late;
+          if (--later.accepted[t.seq] == 0) --later.counters.aggregated;
+        }
+        // The watermark a sequential reading had at this record.
+        Status late = late_status(op, t.event_time, max_before - lateness);
+        formats::Position position;
+        position.source = input;
+        position.line = t.line + part.first_line - 1;
+        position.offset = t.offset + part.begin;
+        std::string line;
+        mapping::append_dead_letter(line, {mapping::Step::kLate,
+                                           &late,
+                                           {},
+                                           mapping_id,
+                                           &position,
+                                           part.bytes.substr(static_cast<size_t>(t.offset), t.size),
+                                           false});
+        later.dlq.emplace_back(dlq_key(t.seq, m + 1), std::move(line));
+      }
+      before.merge(op);
+    }
+    std::stable_sort(later.dlq.begin(), later.dlq.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto& entry : later.dlq) total.dlq.push_back(std::move(entry));
+    later.dlq.clear();
+    total.counters.add(later.counters);
+  }
+}
+
+// Splits a large JSON-lines file into `count` parts at line starts; nullopt (read it whole) for
+// standard input, other formats, small files, or when it cannot be mapped.
+struct MappedInput {
+  void* address = MAP_FAILED;
+  size_t size = 0;
+  ~MappedInput() {
+    if (address != MAP_FAILED) munmap(address, size);
+  }
+};
+
+std::vector<Part> split_input(size_t index, const std::string& path, unsigned count,
+                              size_t min_part_bytes, const formats::ReaderOptions& options,
+                              MappedInput& mapped) {
+  std::vector<Part> whole{Part{index}};
+  min_part_bytes = std::max<size_t>(min_part_bytes, 1);
+  if (count < 2 || path == "-") return whole;
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) ||
+      static_cast<size_t>(info.st_size) < 2 * min_part_bytes) {
+    return whole;
+  }
+  // Only JSON documents are independent of each other; Debezium and kcat records may need the
+  // documents before them (updates without `after`).
+  auto probe = formats::open_reader(path, options);
+  if (!probe || (*probe)->format() != formats::Format::kJson) return whole;
+  int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return whole;
+  mapped.size = static_cast<size_t>(info.st_size);
+  mapped.address = mmap(nullptr, mapped.size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (mapped.address == MAP_FAILED) return whole;
+  std::string_view bytes(static_cast<const char*>(mapped.address), mapped.size);
+  count = std::min<size_t>(count, mapped.size / min_part_bytes);
+  std::vector<Part> parts;
+  size_t begin = 0;
+  int64_t line = 1;
+  for (unsigned k = 0; k < count && begin < bytes.size(); ++k) {
+    size_t end = k + 1 == count ? bytes.size() : bytes.size() / count * (k + 1);
+    if (end < begin) end = begin;
+    size_t newline = bytes.find('\n', end);
+    end = newline == std::string_view::npos ? bytes.size() : newline + 1;
+    Part part{index, bytes.substr(begin, end - begin), static_cast<int64_t>(begin), line, k == 0};
+    line += std::count(part.bytes.begin(), part.bytes.end(), '\n');
+    parts.push_back(part);
+    begin = end;
+  }
+  return parts;
 }
 
 int run_metrics(const MetricsOptions& options) {
@@ -199,19 +362,29 @@ int run_metrics(const MetricsOptions& options) {
   reader_options.raw_store = raw_store.get();
 
   auto started = std::chrono::steady_clock::now();
-  std::vector<InputResult> results(options.inputs.size());
   unsigned threads =
       options.threads != 0 ? options.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(options.inputs.size()));
+  // Each input is a partition with its own watermark; a large JSON-lines input is also split
+  // into parts read in parallel and merged back in order (merge_parts).
+  std::vector<MappedInput> mapped(options.inputs.size());
+  std::vector<Part> parts;
+  for (size_t i = 0; i < options.inputs.size(); ++i) {
+    for (const Part& part : split_input(i, options.inputs[i], threads, options.min_part_bytes,
+                                        reader_options, mapped[i])) {
+      parts.push_back(part);
+    }
+  }
+  std::vector<PartResult> results(parts.size());
+  threads = std::min<unsigned>(threads, static_cast<unsigned>(parts.size()));
   // Standard input carries state across records (Debezium updates find earlier documents in the
-  // raw store), so inputs run one per thread, each with a raw store of its own.
-  std::atomic<size_t> next_input{0};
+  // raw store), so each thread has a raw store of its own.
+  std::atomic<size_t> next_part{0};
   auto worker = [&] {
     auto own_raw_store = formats::make_memory_raw_store();
     formats::ReaderOptions own = reader_options;
     own.raw_store = own_raw_store.get();
-    for (size_t i = next_input++; i < options.inputs.size(); i = next_input++) {
-      aggregate_input(options.inputs[i], *specs, plan.get(), own, results[i]);
+    for (size_t i = next_part++; i < parts.size(); i = next_part++) {
+      aggregate_part(options.inputs[parts[i].input], parts[i], *specs, plan.get(), own, results[i]);
     }
   };
   std::vector<std::thread> pool;
@@ -219,21 +392,40 @@ int run_metrics(const MetricsOptions& options) {
   worker();
   for (auto& thread : pool) thread.join();
 
-  Counters counters;
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i].failure) {
-      std::fprintf(stderr, "canonry metrics: %s\n", results[i].failure.message().c_str());
-      return kExitBadInput;
+  std::string_view mapping_id = plan != nullptr ? std::string_view(plan->mapping_id()) : "";
+  std::vector<PartResult*> inputs;  // each input's merged result
+  for (size_t p = 0; p < parts.size();) {
+    std::vector<const Part*> input_parts;
+    std::vector<PartResult*> input_results;
+    size_t input = parts[p].input;
+    for (; p < parts.size() && parts[p].input == input; ++p) {
+      if (!results[p].failure) {
+        std::fprintf(stderr, "canonry metrics: %s\n", results[p].failure.message().c_str());
+        return kExitBadInput;
+      }
+      input_parts.push_back(&parts[p]);
+      input_results.push_back(&results[p]);
     }
-    counters.add(results[i].counters);
-    dlq.buffer() += results[i].dlq;
-    dlq.maybe_flush();
+    merge_parts(options.inputs[input], input_parts, input_results, mapping_id);
+    inputs.push_back(input_results[0]);
+  }
+
+  Counters counters;
+  for (PartResult* result : inputs) {
+    counters.add(result->counters);
+    // In input order: each part's lines are (merge_parts), and the parts follow each other.
+    for (const auto& [key, line] : result->dlq) {
+      dlq.buffer() += line;
+      dlq.maybe_flush();
+    }
   }
 
   if (store) {
-    for (size_t i = 0; i < results.size(); ++i) {
-      for (auto& op : results[i].operators) {
-        if (auto s = store->replace_range(*op, options.inputs[i], results[i].last_position); !s) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      for (auto& op : inputs[i]->operators) {
+        if (auto s = store->replace_range(*op, options.inputs[i],
+                                          static_cast<int64_t>(inputs[i]->counters.bytes));
+            !s) {
           std::fprintf(stderr, "canonry metrics: --store: %s\n", s.message().c_str());
           return kExitBadInput;
         }
@@ -243,8 +435,8 @@ int run_metrics(const MetricsOptions& options) {
 
   uint64_t rows = 0;
   for (size_t m = 0; m < specs->size(); ++m) {
-    metrics::WindowOperator& total = *results[0].operators[m];
-    for (size_t i = 1; i < results.size(); ++i) total.merge(*results[i].operators[m]);
+    metrics::WindowOperator& total = *inputs[0]->operators[m];
+    for (size_t i = 1; i < inputs.size(); ++i) total.merge(*inputs[i]->operators[m]);
     rows += total.group_count();
     for (uint32_t group : total.sorted_groups()) {
       total.append_row(group, out.buffer());
@@ -303,6 +495,10 @@ Command add_metrics(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", options->threads,
                   "Threads (inputs are aggregated in parallel; default: one per core)");
+  sub->add_option("--min-part-bytes", options->min_part_bytes,
+                  "With several threads, JSON-lines inputs of at least twice this size are read "
+                  "in parts of at least this size in parallel")
+      ->capture_default_str();
   sub->add_option("--dlq", options->dlq, "Write dead letters to FILE (default: standard error)");
   sub->add_option("--out", options->out, "Write rows to FILE (default: standard output)");
   sub->add_option("--store", options->store,
