@@ -4,7 +4,7 @@
 #   Debian: jq (the peer; scripts/install-deps.sh installs it too), time (GNU time for peak RSS)
 #   bench/.venv: a Python venv with the Python peers and helpers: pymongo (its bson module
 #                cross-checks the hand-written BSON encoder of examples/orders/generate.py),
-#                genson (bench/discover), jsonschema (bench/validate)
+#                genson (bench/discover), jsonschema (bench/validate), duckdb (bench/metrics)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +22,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-PIP_PACKAGES=(pymongo genson jsonschema)
+PIP_PACKAGES=(pymongo genson jsonschema duckdb)
 VENV=bench/.venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 for pkg in "${PIP_PACKAGES[@]}"; do
