@@ -380,7 +380,9 @@ struct Runtime::Impl::PartitionWorker {
         reader(std::move(reader)),
         stats(runtime.stats.partition(key)),
         cache(runtime.config.state.get(), key),
-        decoder(decoder_options(source.config.format, &cache)) {}
+        decoder(decoder_options(source.config.format, &cache)),
+        has_deletes(source.config.format != formats::Format::kJson &&
+                    source.config.format != formats::Format::kBson) {}
 
   Impl& runtime;
   SourceRuntime& source;
@@ -389,6 +391,7 @@ struct Runtime::Impl::PartitionWorker {
   PartitionStats& stats;
   KeyCache cache;
   formats::MessageDecoder decoder;
+  const bool has_deletes;
   Arena arena{256 * 1024};
   std::thread thread;
   std::atomic<bool> stop{false};
@@ -404,7 +407,7 @@ struct Runtime::Impl::PartitionWorker {
     out->partition = key;
     out->subject = source.config.plan->spec().target_subject;
     out->mapping_id = source.config.plan->mapping_id();
-    out->text.reserve(256 * 1024);
+    out->text.reserve(runtime.config.runtime.batch_messages * 512);
     return out;
   }
 
@@ -547,7 +550,11 @@ struct Runtime::Impl::PartitionWorker {
     std::string source_key = source_key_json(record);
     if (!source_key.empty()) {
       if (entry.source_key.empty()) entry.source_key = batch->append(source_key);
-      if (!entry.key.empty()) cache.remember_canonical(source_key, batch->view(entry.key));
+      // Deletes that name only their source key come from change events; plain documents
+      // (json, bson) are never deletes, so their keys need no cache (the store indexes them).
+      if (!entry.key.empty() && has_deletes) {
+        cache.remember_canonical(source_key, batch->view(entry.key));
+      }
     }
     stats.upserts.fetch_add(1, std::memory_order_relaxed);
   }

@@ -26,7 +26,7 @@ void append_label(std::string& out, std::string_view name, std::string_view valu
 
 std::string number(double value) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", value);
+  std::snprintf(buf, sizeof buf, "%.9g", value);
   return buf;
 }
 
