@@ -17,10 +17,10 @@ void initialise_driver_once() {
   // because connectors may be opened and closed several times in one process.
   static std::once_flag once;
   std::call_once(once, [] {
-    mongoc_init();
     // libmongoc logs to stderr by default (warnings such as servers without endSessions); a
     // library of canonry's never prints: errors reach the caller as statuses instead.
     mongoc_log_set_handler(nullptr, nullptr);
+    mongoc_init();
   });
 }
 

@@ -19,8 +19,6 @@ using pipeline::Batch;
 using pipeline::Entry;
 using pipeline::PartitionKey;
 
-constexpr uint32_t kDuplicateKey = 11000;
-
 // A field name for a (source, partition) inside `positions`: MongoDB field names may not hold
 // dots or start with '$', so those (and '%', the escape itself) are percent-encoded.
 std::string position_field(const PartitionKey& partition) {
@@ -38,80 +36,120 @@ std::string position_field(const PartitionKey& partition) {
   return out + "/" + std::to_string(partition.partition);
 }
 
-// {"$or": [{"positions.F": {"$exists": false}}, {"positions.F": {"$lte": offset}}]}: the write
-// applies only when nothing newer from the same partition is there. `$lte`, not `$lt`: a replay
-// of the same entry writes the same value again, and events of one MongoDB transaction share
-// their position.
-void append_guard(bson_t* filter, const std::string& field, int64_t offset) {
-  const std::string path = "positions." + field;
-  bson_t any, absent, absent_condition, older, older_condition;
-  BSON_APPEND_ARRAY_BEGIN(filter, "$or", &any);
-  BSON_APPEND_DOCUMENT_BEGIN(&any, "0", &absent);
-  BSON_APPEND_DOCUMENT_BEGIN(&absent, path.c_str(), &absent_condition);
-  BSON_APPEND_BOOL(&absent_condition, "$exists", false);
-  bson_append_document_end(&absent, &absent_condition);
-  bson_append_document_end(&any, &absent);
-  BSON_APPEND_DOCUMENT_BEGIN(&any, "1", &older);
-  BSON_APPEND_DOCUMENT_BEGIN(&older, path.c_str(), &older_condition);
-  BSON_APPEND_INT64(&older_condition, "$lte", offset);
-  bson_append_document_end(&older, &older_condition);
-  bson_append_document_end(&any, &older);
-  bson_append_array_end(filter, &any);
-}
-
 void append_utf8(bson_t* document, const char* key, std::string_view value) {
   bson_append_utf8(document, key, -1, value.data(), static_cast<int>(value.size()));
 }
 
-// _id of an entity: {subject, key} with the key as compact JSON, so that any key type (string,
-// number, composite object) has one exact form.
-void append_entity_id(bson_t* document, std::string_view subject, std::string_view key_json) {
-  bson_t id;
-  BSON_APPEND_DOCUMENT_BEGIN(document, "_id", &id);
-  append_utf8(&id, "subject", subject);
-  append_utf8(&id, "key", key_json);
-  bson_append_document_end(document, &id);
+// Documents have a string _id: an entity's is "<subject>:<key JSON>", a source key's
+// "<source>:<key JSON>".
+std::string document_id(std::string_view prefix, std::string_view key_json) {
+  std::string id;
+  id.reserve(prefix.size() + 1 + key_json.size());
+  id += prefix;
+  id += ':';
+  id += key_json;
+  return id;
 }
 
-void append_source_id(bson_t* document, std::string_view source, std::string_view key_json) {
-  bson_t id;
-  BSON_APPEND_DOCUMENT_BEGIN(document, "_id", &id);
-  append_utf8(&id, "source", source);
-  append_utf8(&id, "key", key_json);
-  bson_append_document_end(document, &id);
+BsonPtr id_filter(const std::string& id) {
+  BsonPtr filter(bson_new());
+  append_utf8(filter.get(), "_id", id);
+  return filter;
 }
 
-// The outcome of an unordered bulk of guarded upserts: duplicate-key errors are the guard at work
-// (a newer write is already there), anything else is a failure.
-Status execute_guarded(mongoc_bulk_operation_t* bulk, std::string_view what) {
-  bson_t reply;
-  bson_error_t error;
-  bool ok = mongoc_bulk_operation_execute(bulk, &reply, &error) != 0;
-  Status status;
-  if (!ok) {
-    bson_iter_t it, errors, code;
-    bool only_guards = bson_iter_init_find(&it, &reply, "writeErrors") &&
-                       BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &errors);
-    bool any = false;
-    while (only_guards && bson_iter_next(&errors)) {
-      any = true;
-      bson_iter_t entry;
-      only_guards = BSON_ITER_HOLDS_DOCUMENT(&errors) && bson_iter_recurse(&errors, &entry) &&
-                    bson_iter_find_descendant(&entry, "code", &code) &&
-                    bson_iter_as_int64(&code) == kDuplicateKey;
-    }
-    bson_iter_t concern;
-    bool concern_error = bson_iter_init_find(&concern, &reply, "writeConcernErrors") &&
-                         BSON_ITER_HOLDS_ARRAY(&concern) && [&] {
-                           uint32_t length = 0;
-                           const uint8_t* data = nullptr;
-                           bson_iter_array(&concern, &length, &data);
-                           return length > 5;
-                         }();
-    if (!(only_guards && any) || concern_error) status = status_from(error, what);
+// One document write of a batch: an insert when the document did not exist when the batch began,
+// else an update of the fields (`set`, and `unset` for what a delete removes).
+struct Write {
+  std::string id;
+  bool insert = false;
+  BsonPtr set{bson_new()};
+  std::vector<const char*> unset;
+  // positions.<partition> = position: the partition position of the write, inside the document.
+  std::string partition;
+  int64_t position = 0;
+};
+
+// Writes in one unordered bulk. Inserts are what keeps a backfill fast on every server: FerretDB
+// v1's SQLite backend answers any filter, `_id` included, by scanning the collection (its `_id`
+// index is declared on an expression its queries do not use), so a per-document upsert costs a
+// scan there. An insert that meets a document another process inserted meanwhile is made again
+// as an upsert.
+// The inserts of `writes` that failed on a document already there (code 11000), turned into
+// updates; empty when the reply holds any other error.
+std::vector<Write> collided_inserts(const bson_t* reply, std::vector<Write>& writes) {
+  std::vector<Write> collided;
+  bson_iter_t it, errors;
+  if (!bson_iter_init_find(&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+      !bson_iter_recurse(&it, &errors)) {
+    return collided;
   }
-  bson_destroy(&reply);
-  return status;
+  while (bson_iter_next(&errors)) {
+    bson_iter_t entry, index;
+    bool collision = BSON_ITER_HOLDS_DOCUMENT(&errors) && bson_iter_recurse(&errors, &entry) &&
+                     bson_iter_find(&entry, "code") && bson_iter_as_int64(&entry) == 11000 &&
+                     bson_iter_recurse(&errors, &index) && bson_iter_find(&index, "index");
+    int64_t i = collision ? bson_iter_as_int64(&index) : -1;
+    if (i < 0 || static_cast<size_t>(i) >= writes.size() || !writes[i].insert) return {};
+    writes[i].insert = false;
+    collided.push_back(std::move(writes[i]));
+  }
+  return collided;
+}
+
+// Writes in one unordered bulk. Inserts are what keeps a backfill fast on every server: FerretDB
+// v1's SQLite backend answers any filter, `_id` included, by scanning the collection (its `_id`
+// index is declared on an expression its queries do not use), so a per-document upsert costs a
+// scan there. An insert that meets a document another process inserted meanwhile is made again
+// as an update.
+Status execute_writes(mongoc_collection_t* collection, std::vector<Write> writes,
+                      std::string_view what) {
+  for (int attempt = 0; !writes.empty(); ++attempt) {
+    BsonPtr bulk_options(BCON_NEW("ordered", BCON_BOOL(false)));
+    mongoc_bulk_operation_t* bulk =
+        mongoc_collection_create_bulk_operation_with_opts(collection, bulk_options.get());
+    BsonPtr upsert(BCON_NEW("upsert", BCON_BOOL(true)));
+    bson_error_t error;
+    bool prepared = true;
+    for (size_t i = 0; prepared && i < writes.size(); ++i) {
+      Write& write = writes[i];
+      if (write.insert) {
+        BsonPtr document(bson_new());
+        append_utf8(document.get(), "_id", write.id);
+        bson_concat(document.get(), write.set.get());
+        bson_t positions;
+        BSON_APPEND_DOCUMENT_BEGIN(document.get(), "positions", &positions);
+        BSON_APPEND_INT64(&positions, write.partition.c_str(), write.position);
+        bson_append_document_end(document.get(), &positions);
+        prepared = mongoc_bulk_operation_insert_with_opts(bulk, document.get(), nullptr, &error);
+        continue;
+      }
+      BsonPtr filter = id_filter(write.id);
+      BsonPtr update(bson_new());
+      BSON_APPEND_INT64(write.set.get(), ("positions." + write.partition).c_str(), write.position);
+      BSON_APPEND_DOCUMENT(update.get(), "$set", write.set.get());
+      if (!write.unset.empty()) {
+        bson_t unset;
+        BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$unset", &unset);
+        for (const char* field : write.unset) BSON_APPEND_UTF8(&unset, field, "");
+        bson_append_document_end(update.get(), &unset);
+      }
+      prepared = mongoc_bulk_operation_update_one_with_opts(bulk, filter.get(), update.get(),
+                                                            upsert.get(), &error);
+    }
+    if (!prepared) {
+      mongoc_bulk_operation_destroy(bulk);
+      return status_from(error, what);
+    }
+    bson_t reply;
+    bool ok = mongoc_bulk_operation_execute(bulk, &reply, &error) != 0;
+    std::vector<Write> collided;
+    if (!ok && attempt == 0) collided = collided_inserts(&reply, writes);
+    bson_destroy(&reply);
+    mongoc_bulk_operation_destroy(bulk);
+    if (!ok && collided.empty()) return status_from(error, what);
+    writes = ok ? std::vector<Write>() : std::move(collided);
+  }
+  return Status::ok();
 }
 
 class MongoStateStore final : public pipeline::StateStore {
@@ -152,43 +190,43 @@ class MongoStateStore final : public pipeline::StateStore {
 
   Result<std::optional<int64_t>> applied_position(const PartitionKey& partition) override {
     ClientPool::Lease lease = pool_->lease();
-    BsonPtr filter(bson_new());
-    BSON_APPEND_UTF8(filter.get(), "_id", partition.to_string().c_str());
-    Result<BsonPtr> found = find_one(lease.get(), positions_collection(), filter.get());
+    Result<BsonPtr> found = find_one(lease.get(), positions_collection(), partition.to_string());
     if (!found) return found.take_status();
     std::optional<int64_t> position;
     bson_iter_t it;
     if (*found && bson_iter_init_find(&it, found->get(), "position")) {
       position = bson_iter_as_int64(&it);
     }
-    std::lock_guard lock(held_mutex_);
-    if (position) held_[partition] = *position;
+    std::lock_guard lock(positions_mutex_);
+    positions_[partition] = position.value_or(-1);
     return position;
   }
 
   Status apply(const Batch& batch) override {
     int64_t held = -1;
+    bool known = false;
     {
-      std::lock_guard lock(held_mutex_);
-      auto it = held_.find(batch.partition);
-      if (it != held_.end()) held = it->second;
+      std::lock_guard lock(positions_mutex_);
+      auto it = positions_.find(batch.partition);
+      if ((known = it != positions_.end())) held = it->second;
     }
-    if (held < 0) {
+    if (!known) {
       Result<std::optional<int64_t>> position = applied_position(batch.partition);
       if (!position) return position.take_status();
       held = position->value_or(-1);
     }
     if (batch.next_offset <= held) return Status::ok();
 
-    // Within a batch only the last write to an entity (or a source key) counts: one guarded write
-    // each, so that the unordered bulk below never races two writes to the same document.
-    std::map<std::pair<std::string_view, std::string_view>, const Entry*> entities;
-    std::map<std::string_view, const Entry*> source_keys;
+    // Within a batch only the last write to an entity (or a source key) counts: one write each.
+    std::map<std::string, const Entry*> entities, source_keys;
     for (const Entry& entry : batch.entries) {
       if (entry.next_offset <= held) continue;
       if (entry.kind != Entry::Kind::kUpsert && entry.kind != Entry::Kind::kDelete) continue;
-      entities[{batch.subject, batch.view(entry.key)}] = &entry;
-      if (!entry.source_key.empty()) source_keys[batch.view(entry.source_key)] = &entry;
+      // A record whose mapping gives no key has no entity to keep (its raw document is kept).
+      if (!entry.key.empty()) entities[document_id(batch.subject, batch.view(entry.key))] = &entry;
+      if (!entry.source_key.empty()) {
+        source_keys[document_id(batch.partition.source, batch.view(entry.source_key))] = &entry;
+      }
     }
     ClientPool::Lease lease = pool_->lease();
     const std::string field = position_field(batch.partition);
@@ -198,12 +236,11 @@ class MongoStateStore final : public pipeline::StateStore {
     if (!source_keys.empty()) {
       CANONRY_RETURN_IF_ERROR(write_source_keys(lease.get(), batch, field, source_keys));
     }
-    // Last: the position. A crash before it leaves entity writes whose replay the guards make
-    // harmless; the position never claims more than what is written.
+    // Last the position, raised with $max: it never claims more than what is written, and a late
+    // replay never lowers it.
     CollectionPtr positions =
         open_collection(lease.get(), target_.database, positions_collection());
-    BsonPtr selector(bson_new());
-    BSON_APPEND_UTF8(selector.get(), "_id", batch.partition.to_string().c_str());
+    BsonPtr selector = id_filter(batch.partition.to_string());
     BsonPtr update(bson_new());
     bson_t set, max;
     BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
@@ -219,8 +256,8 @@ class MongoStateStore final : public pipeline::StateStore {
                                       nullptr, &error)) {
       return status_from(error, "recording the position in " + describe_);
     }
-    std::lock_guard lock(held_mutex_);
-    held_[batch.partition] = batch.next_offset;
+    std::lock_guard lock(positions_mutex_);
+    positions_[batch.partition] = batch.next_offset;
     return Status::ok();
   }
 
@@ -229,8 +266,8 @@ class MongoStateStore final : public pipeline::StateStore {
   Status flush() override { return Status::ok(); }
 
   Status release(std::span<const PartitionKey> partitions) override {
-    std::lock_guard lock(held_mutex_);
-    for (const PartitionKey& partition : partitions) held_.erase(partition);
+    std::lock_guard lock(positions_mutex_);
+    for (const PartitionKey& partition : partitions) positions_.erase(partition);
     return Status::ok();
   }
 
@@ -252,9 +289,8 @@ class MongoStateStore final : public pipeline::StateStore {
   Result<std::optional<std::string>> get(std::string_view subject,
                                          std::string_view key_json) override {
     ClientPool::Lease lease = pool_->lease();
-    BsonPtr filter(bson_new());
-    append_entity_id(filter.get(), subject, key_json);
-    Result<BsonPtr> found = find_one(lease.get(), target_.collection, filter.get());
+    Result<BsonPtr> found =
+        find_one(lease.get(), target_.collection, document_id(subject, key_json));
     if (!found) return found.take_status();
     if (!*found) return std::optional<std::string>();
     return live_document(found->get());
@@ -274,11 +310,8 @@ class MongoStateStore final : public pipeline::StateStore {
     std::vector<std::pair<std::string, std::string>> entities;
     const bson_t* document = nullptr;
     while (mongoc_cursor_next(cursor.get(), &document)) {
-      bson_iter_t root, key;
-      if (!bson_iter_init(&root, document) || !bson_iter_find_descendant(&root, "_id.key", &key) ||
-          !BSON_ITER_HOLDS_UTF8(&key)) {
-        continue;
-      }
+      bson_iter_t key;
+      if (!bson_iter_init_find(&key, document, "key_json") || !BSON_ITER_HOLDS_UTF8(&key)) continue;
       std::optional<std::string> body = live_document(document);
       if (!body) continue;
       entities.emplace_back(bson_iter_utf8(&key, nullptr), std::move(*body));
@@ -296,12 +329,14 @@ class MongoStateStore final : public pipeline::StateStore {
   std::string sources_collection() const { return target_.collection + ".sources"; }
   std::string positions_collection() const { return target_.collection + ".positions"; }
 
+  // The document with this _id, null when there is none.
   Result<BsonPtr> find_one(mongoc_client_t* client, const std::string& collection_name,
-                           const bson_t* filter) {
+                           const std::string& id) {
     CollectionPtr collection = open_collection(client, target_.database, collection_name);
+    BsonPtr filter = id_filter(id);
     BsonPtr options(BCON_NEW("limit", BCON_INT64(1)));
     CursorPtr cursor(
-        mongoc_collection_find_with_opts(collection.get(), filter, options.get(), nullptr));
+        mongoc_collection_find_with_opts(collection.get(), filter.get(), options.get(), nullptr));
     const bson_t* document = nullptr;
     BsonPtr found;
     if (mongoc_cursor_next(cursor.get(), &document)) found.reset(bson_copy(document));
@@ -328,9 +363,8 @@ class MongoStateStore final : public pipeline::StateStore {
                                                       std::string_view source_key_json,
                                                       const char* field) {
     ClientPool::Lease lease = pool_->lease();
-    BsonPtr filter(bson_new());
-    append_source_id(filter.get(), source, source_key_json);
-    Result<BsonPtr> found = find_one(lease.get(), sources_collection(), filter.get());
+    Result<BsonPtr> found =
+        find_one(lease.get(), sources_collection(), document_id(source, source_key_json));
     if (!found) return found.take_status();
     bson_iter_t it;
     if (!*found || !bson_iter_init_find(&it, found->get(), field) || !BSON_ITER_HOLDS_UTF8(&it)) {
@@ -339,110 +373,134 @@ class MongoStateStore final : public pipeline::StateStore {
     return std::optional<std::string>(bson_iter_utf8(&it, nullptr));
   }
 
-  Status write_entities(
-      mongoc_client_t* client, const Batch& batch, const std::string& field,
-      const std::map<std::pair<std::string_view, std::string_view>, const Entry*>& entities) {
-    CollectionPtr collection = open_collection(client, target_.database, target_.collection);
-    BsonPtr bulk_options(BCON_NEW("ordered", BCON_BOOL(false)));
-    mongoc_bulk_operation_t* bulk =
-        mongoc_collection_create_bulk_operation_with_opts(collection.get(), bulk_options.get());
-    BsonPtr upsert(BCON_NEW("upsert", BCON_BOOL(true)));
-    Status status;
-    for (const auto& [id, entry] : entities) {
-      arena_.reset();
-      BsonPtr filter(bson_new());
-      append_entity_id(filter.get(), batch.subject, id.second);
-      append_guard(filter.get(), field, entry->offset);
-      BsonPtr update(bson_new());
-      bson_t set;
-      BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-      append_utf8(&set, "subject", batch.subject);
-      Result<json::Value> key = parser_.parse(id.second, arena_);
-      if (!key) {
-        status = key.take_status();
-      } else {
-        status = append_value(&set, "key", *key, decimal128_);
-      }
-      BSON_APPEND_BOOL(&set, "deleted", entry->kind == Entry::Kind::kDelete);
-      BSON_APPEND_INT64(&set, ("positions." + field).c_str(), entry->offset);
-      if (status.is_ok() && entry->kind == Entry::Kind::kUpsert) {
-        Result<json::Value> document = parser_.parse(batch.view(entry->document), arena_);
-        if (!document) {
-          status = document.take_status();
-        } else if (!document->is_object()) {
-          status = Status(ErrorCode::kInvalidArgument, "a canonical record is not an object");
-        } else {
-          bson_t doc;
-          BSON_APPEND_DOCUMENT_BEGIN(&set, "doc", &doc);
-          status = append_members(&doc, *document, decimal128_);
-          bson_append_document_end(&set, &doc);
-          append_utf8(&set, "json", batch.view(entry->document));
-        }
-      }
-      bson_append_document_end(update.get(), &set);
-      if (entry->kind == Entry::Kind::kDelete) {
-        bson_t unset;
-        BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$unset", &unset);
-        BSON_APPEND_UTF8(&unset, "doc", "");
-        BSON_APPEND_UTF8(&unset, "json", "");
-        bson_append_document_end(update.get(), &unset);
-      }
-      if (!status.is_ok()) break;
-      bson_error_t error;
-      if (!mongoc_bulk_operation_update_one_with_opts(bulk, filter.get(), update.get(),
-                                                      upsert.get(), &error)) {
-        status = status_from(error, "preparing a write to " + describe_);
-        break;
-      }
+  // For each id of `ids` that exists in the collection, the partition position its last write
+  // carries (`field`, -1 when another partition wrote it): one query per batch.
+  Result<std::map<std::string, int64_t>> existing(mongoc_client_t* client,
+                                                  const std::string& collection_name,
+                                                  const std::map<std::string, const Entry*>& ids,
+                                                  const std::string& field) {
+    CollectionPtr collection = open_collection(client, target_.database, collection_name);
+    BsonPtr filter(bson_new());
+    bson_t id, in;
+    BSON_APPEND_DOCUMENT_BEGIN(filter.get(), "_id", &id);
+    BSON_APPEND_ARRAY_BEGIN(&id, "$in", &in);
+    uint32_t index = 0;
+    for (const auto& entry : ids) {
+      char buffer[16];
+      const char* key;
+      bson_uint32_to_string(index++, &key, buffer, sizeof buffer);
+      append_utf8(&in, key, entry.first);
     }
-    if (status.is_ok()) status = execute_guarded(bulk, "writing entities to " + describe_);
-    mongoc_bulk_operation_destroy(bulk);
-    return status;
+    bson_append_array_end(&id, &in);
+    bson_append_document_end(filter.get(), &id);
+    BsonPtr options(BCON_NEW("projection", "{", "positions", BCON_INT32(1), "}"));
+    CursorPtr cursor(
+        mongoc_collection_find_with_opts(collection.get(), filter.get(), options.get(), nullptr));
+    std::map<std::string, int64_t> found;
+    const bson_t* document = nullptr;
+    while (mongoc_cursor_next(cursor.get(), &document)) {
+      bson_iter_t it, position;
+      if (!bson_iter_init_find(&it, document, "_id") || !BSON_ITER_HOLDS_UTF8(&it)) continue;
+      std::string key = bson_iter_utf8(&it, nullptr);
+      bson_iter_init(&it, document);
+      found[key] = bson_iter_find_descendant(&it, field.c_str(), &position)
+                       ? bson_iter_as_int64(&position)
+                       : -1;
+    }
+    bson_error_t error;
+    if (mongoc_cursor_error(cursor.get(), &error)) {
+      return status_from(error, "reading " + target_.database + "." + collection_name);
+    }
+    return found;
+  }
+
+  // The writes for `ids`, without those whose document already holds a newer write from the same
+  // partition (a replay after a crash: it must not overwrite newer state).
+  template <typename Fill>
+  Result<std::vector<Write>> plan_writes(mongoc_client_t* client,
+                                         const std::string& collection_name,
+                                         const std::map<std::string, const Entry*>& ids,
+                                         const std::string& partition, Fill fill) {
+    Result<std::map<std::string, int64_t>> there =
+        existing(client, collection_name, ids, "positions." + partition);
+    if (!there) return there.take_status();
+    std::vector<Write> writes;
+    for (const auto& [id, entry] : ids) {
+      auto found = there->find(id);
+      if (found != there->end() && found->second > entry->next_offset) continue;
+      Write write;
+      write.id = id;
+      write.insert = found == there->end();
+      write.partition = partition;
+      write.position = entry->next_offset;
+      CANONRY_RETURN_IF_ERROR(fill(*entry, write));
+      writes.push_back(std::move(write));
+    }
+    return writes;
+  }
+
+  Status write_entities(mongoc_client_t* client, const Batch& batch, const std::string& field,
+                        const std::map<std::string, const Entry*>& entities) {
+    auto fill = [&](const Entry& entry, Write& write) -> Status {
+      arena_.reset();
+      bson_t* set = write.set.get();
+      append_utf8(set, "subject", batch.subject);
+      std::string_view key_json = batch.view(entry.key);
+      append_utf8(set, "key_json", key_json);
+      Result<json::Value> key = parser_.parse(key_json, arena_);
+      if (!key) return key.take_status();
+      CANONRY_RETURN_IF_ERROR(append_value(set, "key", *key, decimal128_));
+      BSON_APPEND_BOOL(set, "deleted", entry.kind == Entry::Kind::kDelete);
+      if (entry.kind == Entry::Kind::kDelete) {
+        write.unset = {"doc", "json"};
+        return Status::ok();
+      }
+      Result<json::Value> document = parser_.parse(batch.view(entry.document), arena_);
+      if (!document) return document.take_status();
+      if (!document->is_object()) {
+        return Status(ErrorCode::kInvalidArgument, "a canonical record is not an object");
+      }
+      bson_t doc;
+      BSON_APPEND_DOCUMENT_BEGIN(set, "doc", &doc);
+      Status status = append_members(&doc, *document, decimal128_);
+      bson_append_document_end(set, &doc);
+      append_utf8(set, "json", batch.view(entry.document));
+      return status;
+    };
+    Result<std::vector<Write>> writes =
+        plan_writes(client, target_.collection, entities, field, fill);
+    if (!writes) return writes.take_status();
+    CollectionPtr collection = open_collection(client, target_.database, target_.collection);
+    return execute_writes(collection.get(), std::move(*writes), "writing entities to " + describe_);
   }
 
   Status write_source_keys(mongoc_client_t* client, const Batch& batch, const std::string& field,
-                           const std::map<std::string_view, const Entry*>& source_keys) {
+                           const std::map<std::string, const Entry*>& source_keys) {
+    auto fill = [&](const Entry& entry, Write& write) -> Status {
+      bson_t* set = write.set.get();
+      append_utf8(set, "source", batch.partition.source);
+      append_utf8(set, "key_json", batch.view(entry.source_key));
+      const bool deleted = entry.kind == Entry::Kind::kDelete;
+      // The canonical key stays after a delete: a replayed delete must resolve to the same entity
+      // (else it would reach the DLQ as unresolvable), as in the SQLite and PostgreSQL stores.
+      if (!deleted && !entry.key.empty()) {
+        append_utf8(set, "subject", batch.subject);
+        append_utf8(set, "canonical_key", batch.view(entry.key));
+      }
+      if (!deleted && !entry.raw_document.empty()) {
+        append_utf8(set, "raw", batch.view(entry.raw_document));
+      }
+      // A deleted document is forgotten, as Debezium's decoder forgets it: a later update that
+      // carries only updateDescription has nothing to apply to.
+      if (deleted) write.unset = {"raw"};
+      return Status::ok();
+    };
+    Result<std::vector<Write>> writes =
+        plan_writes(client, sources_collection(), source_keys, field, fill);
+    if (!writes) return writes.take_status();
     CollectionPtr collection = open_collection(client, target_.database, sources_collection());
-    BsonPtr bulk_options(BCON_NEW("ordered", BCON_BOOL(false)));
-    mongoc_bulk_operation_t* bulk =
-        mongoc_collection_create_bulk_operation_with_opts(collection.get(), bulk_options.get());
-    BsonPtr upsert(BCON_NEW("upsert", BCON_BOOL(true)));
-    Status status;
-    for (const auto& [source_key, entry] : source_keys) {
-      BsonPtr filter(bson_new());
-      append_source_id(filter.get(), batch.partition.source, source_key);
-      append_guard(filter.get(), field, entry->offset);
-      BsonPtr update(bson_new());
-      bson_t set;
-      BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$set", &set);
-      BSON_APPEND_INT64(&set, ("positions." + field).c_str(), entry->offset);
-      const bool deleted = entry->kind == Entry::Kind::kDelete;
-      BSON_APPEND_BOOL(&set, "deleted", deleted);
-      if (!deleted) {
-        append_utf8(&set, "subject", batch.subject);
-        append_utf8(&set, "canonical_key", batch.view(entry->key));
-        if (!entry->raw_document.empty()) append_utf8(&set, "raw", batch.view(entry->raw_document));
-      }
-      bson_append_document_end(update.get(), &set);
-      // A deleted source key forgets its canonical key and raw document, as Debezium's decoder
-      // forgets the document: a later update without `after` has nothing to apply to.
-      if (deleted || entry->raw_document.empty()) {
-        bson_t unset;
-        BSON_APPEND_DOCUMENT_BEGIN(update.get(), "$unset", &unset);
-        if (deleted) BSON_APPEND_UTF8(&unset, "canonical_key", "");
-        BSON_APPEND_UTF8(&unset, "raw", "");
-        bson_append_document_end(update.get(), &unset);
-      }
-      bson_error_t error;
-      if (!mongoc_bulk_operation_update_one_with_opts(bulk, filter.get(), update.get(),
-                                                      upsert.get(), &error)) {
-        status = status_from(error, "preparing a write to " + describe_);
-        break;
-      }
-    }
-    if (status.is_ok()) status = execute_guarded(bulk, "writing source keys to " + describe_);
-    mongoc_bulk_operation_destroy(bulk);
-    return status;
+    return execute_writes(collection.get(), std::move(*writes),
+                          "writing source keys to " + describe_);
   }
 
   Target target_;
@@ -452,8 +510,8 @@ class MongoStateStore final : public pipeline::StateStore {
   // Used by apply() only, on the sink thread.
   json::Parser parser_;
   Arena arena_{64 * 1024};
-  std::mutex held_mutex_;
-  std::map<PartitionKey, int64_t> held_;
+  std::mutex positions_mutex_;
+  std::map<PartitionKey, int64_t> positions_;  // the partition positions recorded, -1: none
 };
 
 }  // namespace

@@ -164,13 +164,14 @@ int main(int argc, char** argv) {
   }
   std::string action = argv[1];
   Namespace target;
-  if (!split(argv[2], target)) return fail(std::string("not mongodb://host/db.collection: ") + argv[2]);
-  mongoc_init();
+  if (!split(argv[2], target))
+    return fail(std::string("not mongodb://host/db.collection: ") + argv[2]);
   mongoc_log_set_handler(nullptr, nullptr);
+  mongoc_init();
   mongoc_client_t* client = mongoc_client_new(target.client_uri.c_str());
   if (client == nullptr) return fail("bad URI " + target.client_uri);
-  mongoc_collection_t* collection = mongoc_client_get_collection(
-      client, target.database.c_str(), target.collection.c_str());
+  mongoc_collection_t* collection =
+      mongoc_client_get_collection(client, target.database.c_str(), target.collection.c_str());
   int status = 2;
   if (action == "load" && argc == 4) {
     status = load(collection, client, argv[3]);
