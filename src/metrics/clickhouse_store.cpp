@@ -118,6 +118,7 @@ class ClickHouseStore final : public Store {
     const std::string& metric_id = op.spec().metric_id;
     auto version = next_version(metric_id, partition);
     if (!version) return version.take_status();
+    const PartitionPosition covered{position, op.max_event_time()};
     std::string body = "INSERT INTO canonry_metric_partials FORMAT TabSeparated\n";
     if (op.group_count() > 0) {
       int64_t first = op.window_start(0), last = op.window_start(0);
@@ -127,7 +128,7 @@ class ClickHouseStore final : public Store {
         last = std::max(last, op.window_start(g));
         Partial p{op.window_start(g), op.window_end(g), op.dimensions_json(g),
                   op.serialize_state(g)};
-        append_partial(body, metric_id, partition, p, position, false, *version);
+        append_partial(body, metric_id, partition, p, covered, false, *version);
         written.insert({p.window_start, p.dimensions});
       }
       // Tombstones for what an earlier run wrote in the range and this one did not produce.
@@ -142,11 +143,11 @@ class ClickHouseStore final : public Store {
       for (const auto& row : *live) {
         if (row.size() < 3 || written.count({to_int(row[0]), row[2]}) != 0) continue;
         append_partial(body, metric_id, partition, {to_int(row[0]), to_int(row[1]), row[2], ""},
-                       position, true, *version);
+                       covered, true, *version);
       }
     }
     if (op.group_count() > 0) CANONRY_RETURN_IF_ERROR(post(body).take_status());
-    return write_position(metric_id, partition, {position, op.max_event_time()}, *version);
+    return write_position(metric_id, partition, covered, *version);
   }
 
   Status write_partials(const std::string& metric_id, const std::string& partition,
@@ -158,7 +159,7 @@ class ClickHouseStore final : public Store {
     if (!partials.empty()) {
       std::string body = "INSERT INTO canonry_metric_partials FORMAT TabSeparated\n";
       for (const Partial& p : partials) {
-        append_partial(body, metric_id, partition, p, position.position, false, *version);
+        append_partial(body, metric_id, partition, p, position, false, *version);
       }
       CANONRY_RETURN_IF_ERROR(post(body).take_status());
     }
@@ -169,11 +170,16 @@ class ClickHouseStore final : public Store {
                         PartitionPosition& position, std::vector<Partial>& partials) override {
     CANONRY_RETURN_IF_ERROR(ensure_tables());
     position = {};
+    // The latest write of the partition, to either table: partial rows carry the position they
+    // cover, and the positions table moves it when a flush changed no partial.
+    std::string where =
+        "metric = " + quoted(metric_id) + " AND source_partition = " + quoted(partition);
     auto rows = select(
-        "SELECT argMax(position, version), argMax(ifNull(toString(max_event_time), ''), version) "
-        "FROM canonry_metric_positions WHERE metric = " +
-        quoted(metric_id) + " AND source_partition = " + quoted(partition) +
-        " GROUP BY metric, source_partition");
+        "SELECT position, ifNull(toString(max_event_time), '') FROM (SELECT version, position, "
+        "max_event_time FROM canonry_metric_positions WHERE " +
+        where +
+        " UNION ALL SELECT version, position, max_event_time FROM canonry_metric_partials WHERE " +
+        where + ") ORDER BY version DESC LIMIT 1");
     if (!rows) return rows.take_status();
     if (!rows->empty() && (*rows)[0].size() >= 2) {
       position.position = to_int((*rows)[0][0]);
@@ -219,15 +225,20 @@ class ClickHouseStore final : public Store {
     return Status::ok();
   }
 
+  // A partial row carries the partition's position and largest event time with it: the INSERT
+  // that writes the data also says what it covers, atomically (DESIGN 5, "the position column of
+  // the rows themselves in ClickHouse").
   static void append_partial(std::string& body, const std::string& metric_id,
-                             const std::string& partition, const Partial& p, int64_t position,
-                             bool deleted, uint64_t version) {
+                             const std::string& partition, const Partial& p,
+                             const PartitionPosition& position, bool deleted, uint64_t version) {
     append_tsv(body, metric_id);
     body += '\t';
     append_tsv(body, partition);
     body += '\t' + std::to_string(p.window_start) + '\t' + std::to_string(p.window_end) + '\t';
     append_tsv(body, p.dimensions);
-    body += '\t' + std::to_string(position) + '\t';
+    body += '\t' + std::to_string(position.position) + '\t';
+    body += position.max_event_time ? std::to_string(*position.max_event_time) : "\\N";
+    body += '\t';
     body += base64_encode(p.state);
     body += deleted ? "\t1\t" : "\t0\t";
     body += std::to_string(version) + '\n';
@@ -251,8 +262,13 @@ class ClickHouseStore final : public Store {
     auto key = metric_id + '\n' + partition;
     auto found = versions_.find(key);
     if (found == versions_.end()) {
-      auto rows = select("SELECT max(version) FROM canonry_metric_positions WHERE metric = " +
-                         quoted(metric_id) + " AND source_partition = " + quoted(partition));
+      // Both tables: a writer killed between its two INSERTs left partial rows of a version the
+      // positions table never saw, and a tie with them would let argMax pick either.
+      std::string where =
+          "metric = " + quoted(metric_id) + " AND source_partition = " + quoted(partition);
+      auto rows = select(
+          "SELECT greatest((SELECT max(version) FROM canonry_metric_positions WHERE " + where +
+          "), (SELECT max(version) FROM canonry_metric_partials WHERE " + where + "))");
       if (!rows) return rows.take_status();
       uint64_t highest =
           rows->empty() || (*rows)[0].empty() ? 0 : static_cast<uint64_t>(to_int((*rows)[0][0]));
@@ -271,7 +287,8 @@ class ClickHouseStore final : public Store {
              "metric",
              "CREATE TABLE IF NOT EXISTS canonry_metric_partials (metric String, source_partition "
              "String, window_start Int64, window_end Int64, dimensions String, position Int64, "
-             "state String, deleted UInt8, version UInt64) ENGINE = ReplacingMergeTree(version) "
+             "max_event_time Nullable(Int64), state String, deleted UInt8, version UInt64) ENGINE "
+             "= ReplacingMergeTree(version) "
              "ORDER BY (metric, source_partition, window_start, dimensions)",
              "CREATE TABLE IF NOT EXISTS canonry_metric_positions (metric String, source_partition "
              "String, position Int64, max_event_time Nullable(Int64), version UInt64) ENGINE = "
