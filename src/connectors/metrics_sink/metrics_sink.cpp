@@ -128,6 +128,10 @@ class MetricsSink final : public Sink {
   }
 
   Status flush() override {
+    // The DLQ first: a metric's stored position must never pass the dead letters it produced,
+    // or a restart (which resumes from the metric's position) would not produce them again. The
+    // DLQ sink skips what it already holds when they are.
+    if (config_->dlq) CANONRY_RETURN_IF_ERROR(config_->dlq->flush());
     for (auto& [key, partition] : partitions_) {
       for (MetricState& m : partition->metrics) {
         if (!m.dirty) continue;
@@ -151,7 +155,6 @@ class MetricsSink final : public Sink {
         }
       }
     }
-    if (config_->dlq) return config_->dlq->flush();
     return Status::ok();
   }
 
