@@ -6,6 +6,7 @@
 #include "pipeline/config.h"
 #include "pipeline/routes.h"
 #include "pipeline/runtime.h"
+#include "registry/routes.h"
 #include "server/server.h"
 
 namespace canonry::cli {
@@ -55,6 +56,8 @@ int run_pipeline(const RunOptions& options) {
     server_options.threads = 2;
     http = std::make_unique<server::Server>(server_options);
     pipeline::add_pipeline_routes(*http, runtime, config.state.get());
+    // `registry: embedded`: the pipeline serves its registry too (the Confluent API at the root).
+    if (config.embedded_registry) registry::add_routes(*http, *config.embedded_registry);
     if (Status started = http->start(); !started) {
       std::fprintf(stderr, "canonry run: %s: server: %s\n", config.server->where.c_str(),
                    started.message().c_str());

@@ -9,7 +9,9 @@
 #include <set>
 
 #include "common/file.h"
+#include "json/parser.h"
 #include "pipeline/section.h"
+#include "registry/client.h"
 #include "schema/schema_file.h"
 
 namespace canonry::pipeline {
@@ -53,11 +55,7 @@ class Loader {
       } else if (key == "events" || key == "dlq") {
         // Built below, in a fixed order: events first, then the DLQ.
       } else if (key == "registry") {
-        config.registry = scalar(node, key);
-        if (config.registry != "embedded" && !config.registry.starts_with("http://") &&
-            !config.registry.starts_with("https://")) {
-          fail(node, key, "expected embedded or an http:// or https:// URL");
-        }
+        registry(node, config);
       } else if (key == "server") {
         config.server = server(node);
       } else if (key == "runtime") {
@@ -70,7 +68,7 @@ class Loader {
     }
     if (name == nullptr) fail(root, "name", "required");
     if (sources == nullptr) fail(root, "sources", "required (a list of sources)");
-    config.sources = source_list(*sources);
+    config.sources = source_list(*sources, config);
     for (const auto& [key, node] : entries) {
       if (key == "events") config.sinks.push_back(sink(node, key, "events"));
     }
@@ -252,7 +250,53 @@ class Loader {
     return made;
   }
 
-  std::vector<SourceConfig> source_list(const YAML::Node& node) {
+  // `registry: embedded`, `registry: {embedded: FOLDER}` or `registry: http://host:8081`.
+  void registry(const YAML::Node& node, PipelineConfig& config) {
+    std::string data = "canonry-data";  // canonry serve's default --data
+    if (node.IsMap()) {
+      for (const auto& [key, value] : members(node)) {
+        if (key != "embedded") fail_key(value, key, "unknown key in registry (expected embedded)");
+        data = scalar(value, key);
+      }
+      config.registry = "embedded";
+    } else {
+      config.registry = scalar(node, "registry");
+    }
+    if (config.registry == "embedded") {
+      config.registry_data = resolve(data);
+      auto opened = registry::Registry::open(config.registry_data);
+      if (!opened) fail(node, "registry", opened.status().message());
+      config.embedded_registry = std::move(*opened);
+    } else if (!config.registry.starts_with("http://")) {
+      fail(node, "registry", "expected embedded, {embedded: FOLDER} or an http:// URL");
+    }
+  }
+
+  // The latest schema of the subject in the configured registry.
+  std::string registered_schema(const PipelineConfig& config, const std::string& subject,
+                                const YAML::Node& where) {
+    if (config.embedded_registry) {
+      auto latest = config.embedded_registry->version(subject, "latest", false);
+      if (!latest.ok()) {
+        fail(where, "mapping",
+             "the embedded registry (" + config.registry_data + ") has no schema for subject \"" +
+                 subject + "\" (" + latest.error().message +
+                 "); register one or give the source a schema:");
+      }
+      return latest.value().schema->schema;
+    }
+    auto fetched = registry::fetch_latest_schema(config.registry, subject);
+    if (!fetched) {
+      fail(where, "mapping",
+           "registry " + config.registry + ": subject \"" + subject +
+               "\": " + fetched.status().message() +
+               " (register a schema or give the source a "
+               "schema:)");
+    }
+    return *fetched;
+  }
+
+  std::vector<SourceConfig> source_list(const YAML::Node& node, const PipelineConfig& config) {
     if (!node.IsSequence() || node.size() == 0) {
       fail(node, "sources", "expected a list of at least one source");
     }
@@ -303,6 +347,28 @@ class Loader {
         source.schema_path = resolve(scalar(*schema_node, "schema"));
         auto validator = schema::load_validator(source.schema_path, {});
         if (!validator) fail(*schema_node, "schema", validator.status().message());
+        source.validator = std::make_shared<const schema::Validator>(std::move(*validator));
+      } else if (!config.registry.empty()) {
+        // Without a schema file, the canonical schema is the one registered for the subject.
+        const std::string& subject = source.plan->spec().target_subject;
+        if (subject.empty()) {
+          fail(*mapping, "mapping",
+               "has no target.subject, so the registry cannot name its canonical schema");
+        }
+        std::string text = registered_schema(config, subject, *mapping);
+        Arena arena;
+        json::ParseOptions plain;
+        plain.extended_json = false;
+        auto parsed = json::parse(text, arena, plain);
+        if (!parsed)
+          fail(*mapping, "mapping",
+               "registered schema of " + subject + ": " + parsed.status().message());
+        auto validator = schema::Validator::compile(*parsed);
+        if (!validator) {
+          fail(*mapping, "mapping",
+               "registered schema of " + subject + ": " + validator.status().message());
+        }
+        source.schema_path = config.registry + " subject " + subject;
         source.validator = std::make_shared<const schema::Validator>(std::move(*validator));
       }
 

@@ -13,6 +13,7 @@
 #include "formats/reader.h"
 #include "mapping/plan.h"
 #include "pipeline/connector.h"
+#include "registry/registry.h"
 #include "schema/validator.h"
 
 namespace canonry::pipeline {
@@ -60,7 +61,12 @@ struct PipelineConfig {
   std::unique_ptr<StateStore> state;  // null when the config has no `state`
   // Events, DLQ, and the sinks of registered sections (metrics), in that order.
   std::vector<std::unique_ptr<Sink>> sinks;
-  std::string registry;  // "embedded", a URL, or empty
+  // `registry:` "embedded" (the registry's data in `registry_data`, served on the pipeline's
+  // server), a registry's URL, or empty. Sources without `schema:` validate against the latest
+  // schema of their mapping's target.subject in it.
+  std::string registry;
+  std::string registry_data;                              // embedded only: the folder, resolved
+  std::shared_ptr<registry::Registry> embedded_registry;  // embedded only
   std::optional<ServerConfig> server;
   RuntimeOptions runtime;
 };
