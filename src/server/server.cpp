@@ -14,6 +14,7 @@
 #include <exception>
 #include <thread>
 
+#include "common/utf8.h"
 #include "json/parser.h"
 #include "json/writer.h"
 
@@ -76,6 +77,7 @@ bool parse_query(std::string_view query, std::vector<std::pair<std::string, std:
     if (eq != std::string_view::npos && !percent_decode(part.substr(eq + 1), true, value)) {
       return false;
     }
+    if (!is_valid_utf8(name) || !is_valid_utf8(value)) return false;
     out.emplace_back(std::move(name), std::move(value));
   }
   return true;
@@ -91,7 +93,7 @@ std::optional<Response> fill_request(const http::request<http::string_body>& in,
   size_t question = target.find('?');
   out.path = std::string(target.substr(0, question));
   if (question != std::string_view::npos && !parse_query(target.substr(question + 1), out.query)) {
-    return Response::error(400, 400, "malformed percent-escape in the query string");
+    return Response::error(400, 400, "malformed percent-escape or UTF-8 in the query string");
   }
   if (auto it = in.find(http::field::content_type); it != in.end()) {
     out.content_type = std::string(it->value());
@@ -196,6 +198,8 @@ Response Router::dispatch(Request& request, std::string_view bearer_token) const
     if (!percent_decode(segment, false, text)) {
       return Response::error(400, 400, "malformed percent-escape in the path");
     }
+    // Names from the path end up in JSON answers, which must stay valid UTF-8.
+    if (!is_valid_utf8(text)) return Response::error(400, 400, "the path is not valid UTF-8");
     decoded.push_back(std::move(text));
   }
   const Route* best = nullptr;

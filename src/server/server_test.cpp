@@ -65,6 +65,15 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405) {
   EXPECT_EQ(server.handle_raw(raw_post("/subjects/s/versions/1", "{}")).status, 405);
 }
 
+TEST(Router, PathsAndQueriesMustBeUtf8) {
+  Server server({});
+  add_routes(server);
+  EXPECT_EQ(server.handle_raw(raw_get("/subjects/a%FF/versions/1")).status, 400);
+  EXPECT_EQ(server.handle_raw(raw_get("/subjects/a\xff/versions/1")).status, 400);
+  EXPECT_EQ(server.handle_raw(raw_get("/query?deleted=%FF")).status, 400);
+  EXPECT_EQ(server.handle_raw(raw_get("/subjects/%C3%A9/versions/1")).body, R"(["é","1"])");
+}
+
 TEST(Router, QueryFlags) {
   Server server({});
   add_routes(server);
