@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 
 namespace canonry::registry {
@@ -61,13 +62,16 @@ CREATE TABLE IF NOT EXISTS modes (subject TEXT PRIMARY KEY, value TEXT NOT NULL)
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(data_dir, ec);
-  if (ec) {
-    return Status(ErrorCode::kIo, data_dir + ": cannot create the data folder: " + ec.message());
+Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir, bool sync_commits) {
+  std::string path = ":memory:";
+  if (!data_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec) {
+      return Status(ErrorCode::kIo, data_dir + ": cannot create the data folder: " + ec.message());
+    }
+    path = (std::filesystem::path(data_dir) / "registry.db").string();
   }
-  std::string path = (std::filesystem::path(data_dir) / "registry.db").string();
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -77,15 +81,51 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir) {
     return status;
   }
   std::unique_ptr<Store> store(new Store(db));
-  // WAL: one fsync per commit; FULL: that fsync happens before the commit returns.
+  // WAL: a commit appends to the log. FULL: fsync'd before the commit returns. NORMAL: written
+  // to the OS before it returns (a killed process loses nothing), fsync'd at checkpoints.
   CANONRY_RETURN_IF_ERROR(store->exec("PRAGMA journal_mode=WAL"));
-  CANONRY_RETURN_IF_ERROR(store->exec("PRAGMA synchronous=FULL"));
+  CANONRY_RETURN_IF_ERROR(
+      store->exec(sync_commits ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   CANONRY_RETURN_IF_ERROR(store->exec("PRAGMA busy_timeout=5000"));
   CANONRY_RETURN_IF_ERROR(store->exec(kSchemaSql));
+  if (!data_dir.empty()) {
+    CANONRY_RETURN_IF_ERROR(store->exec("PRAGMA wal_autocheckpoint=0"));
+    store->start_checkpointer(path);
+  }
   return store;
 }
 
+void Store::start_checkpointer(const std::string& path) {
+  if (sqlite3_open_v2(path.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    // Without a second connection the commits checkpoint themselves, as SQLite does by default.
+    sqlite3_close(checkpoint_db_);
+    checkpoint_db_ = nullptr;
+    exec("PRAGMA wal_autocheckpoint=1000");
+    return;
+  }
+  sqlite3_busy_timeout(checkpoint_db_, 5000);
+  checkpointer_ = std::thread([this] {
+    std::unique_lock lock(checkpoint_mutex_);
+    while (!stopping_) {
+      checkpoint_wake_.wait_for(lock, std::chrono::seconds(1));
+      if (dirty_.exchange(false)) {
+        sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                  nullptr);
+      }
+    }
+  });
+}
+
 Store::~Store() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard lock(checkpoint_mutex_);
+      stopping_ = true;
+    }
+    checkpoint_wake_.notify_all();
+    checkpointer_.join();
+  }
+  sqlite3_close(checkpoint_db_);
   sqlite3_close(db_);
 }
 
@@ -153,7 +193,7 @@ Status Store::add_version(const std::optional<StoredSchema>& new_schema,
     exec("ROLLBACK");
     return status;
   }
-  return exec("COMMIT");
+  return written(exec("COMMIT"));
 }
 
 Status Store::set_version_deleted(const std::string& subject, int version) {
@@ -161,7 +201,7 @@ Status Store::set_version_deleted(const std::string& subject, int version) {
   update.bind(1, subject);
   update.bind(2, version);
   if (!update.ok() || update.step() != SQLITE_DONE) return sqlite_error(db_, "registry store");
-  return Status::ok();
+  return written(Status::ok());
 }
 
 Status Store::remove_version(const std::string& subject, int version) {
@@ -169,7 +209,7 @@ Status Store::remove_version(const std::string& subject, int version) {
   remove.bind(1, subject);
   remove.bind(2, version);
   if (!remove.ok() || remove.step() != SQLITE_DONE) return sqlite_error(db_, "registry store");
-  return Status::ok();
+  return written(Status::ok());
 }
 
 Status Store::set_setting(const char* table, const std::string& subject,
@@ -183,7 +223,7 @@ Status Store::set_setting(const char* table, const std::string& subject,
   if (!statement.ok() || statement.step() != SQLITE_DONE) {
     return sqlite_error(db_, "registry store");
   }
-  return Status::ok();
+  return written(Status::ok());
 }
 
 Status Store::set_compatibility(const std::string& subject,
