@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs the peers the benchmarks compare canonry with, and what the harness itself uses.
 # Idempotent: what is already there is skipped.
-#   Debian: jq (the peer; scripts/install-deps.sh installs it too), time (GNU time for peak RSS)
+#   Debian: jq (the peer; scripts/install-deps.sh installs it too), time (GNU time for peak RSS),
+#           wrk (the HTTP load generator of bench/registry)
 #   bench/.venv: a Python venv with the Python peers and helpers: pymongo (its bson module
 #                cross-checks the hand-written BSON encoder of examples/orders/generate.py),
 #                genson (bench/discover), jsonschema (bench/validate), duckdb (bench/metrics)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(jq time python3 python3-venv)
+APT_PACKAGES=(jq time python3 python3-venv wrk)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -21,6 +21,7 @@ struct ServeOptions {
   std::string token_file;
   std::string json_policy = "strict";
   std::string default_compatibility = "BACKWARD";
+  std::string sync = "os";
 };
 
 // The token is the file's first line; surrounding white space is not part of it.
@@ -52,6 +53,7 @@ int run_serve(ServeOptions& options) {
   registry_options.json_policy = options.json_policy == "lenient" ? registry::JsonPolicy::kLenient
                                                                   : registry::JsonPolicy::kStrict;
   registry_options.default_compatibility = options.default_compatibility;
+  registry_options.sync_commits = options.sync == "commit";
   auto registry = registry::Registry::open(options.data, registry_options);
   if (!registry) {
     std::fprintf(stderr, "canonry serve: %s\n", registry.status().to_string().c_str());
@@ -97,6 +99,11 @@ Command add_serve(CLI::App& app) {
                   "compatibility level until PUT /config sets one")
       ->check(CLI::IsMember({"NONE", "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD",
                              "FORWARD_TRANSITIVE", "FULL", "FULL_TRANSITIVE"}))
+      ->capture_default_str();
+  sub->add_option("--sync", options->sync,
+                  "os: writes reach the OS before the answer (survive the process being killed); "
+                  "commit: also fsync'd (survive power loss), slower")
+      ->check(CLI::IsMember({"commit", "os"}))
       ->capture_default_str();
   sub->add_option("--threads", options->server.threads, "worker threads (default: one per core)");
   sub->add_option("--max-body", options->server.max_body_bytes,

@@ -251,7 +251,7 @@ Result<std::unique_ptr<Registry>> Registry::open(const std::string& data_dir,
     return Status(ErrorCode::kInvalidArgument,
                   "unknown compatibility level '" + options.default_compatibility + "'");
   }
-  auto store = Store::open(data_dir);
+  auto store = Store::open(data_dir, options.sync_commits);
   if (!store) return store.status();
   std::unique_ptr<Registry> registry(new Registry(std::move(*store), std::move(options)));
   CANONRY_RETURN_IF_ERROR(registry->load());
