@@ -373,12 +373,18 @@ class MongoStateStore final : public pipeline::StateStore {
     return std::optional<std::string>(bson_iter_utf8(&it, nullptr));
   }
 
-  // For each id of `ids` that exists in the collection, the partition position its last write
-  // carries (`field`, -1 when another partition wrote it): one query per batch.
-  Result<std::map<std::string, int64_t>> existing(mongoc_client_t* client,
-                                                  const std::string& collection_name,
-                                                  const std::map<std::string, const Entry*>& ids,
-                                                  const std::string& field) {
+  // What a batch's write would replace: the document's partition position (-1 when another
+  // partition wrote it last) and the document itself (without `doc`).
+  struct Stored {
+    int64_t position = -1;
+    BsonPtr document;
+  };
+
+  // The documents of `ids` that exist, in one query per batch.
+  Result<std::map<std::string, Stored>> existing(mongoc_client_t* client,
+                                                 const std::string& collection_name,
+                                                 const std::map<std::string, const Entry*>& ids,
+                                                 const std::string& field) {
     CollectionPtr collection = open_collection(client, target_.database, collection_name);
     BsonPtr filter(bson_new());
     bson_t id, in;
@@ -393,19 +399,20 @@ class MongoStateStore final : public pipeline::StateStore {
     }
     bson_append_array_end(&id, &in);
     bson_append_document_end(filter.get(), &id);
-    BsonPtr options(BCON_NEW("projection", "{", "positions", BCON_INT32(1), "}"));
+    BsonPtr options(BCON_NEW("projection", "{", "doc", BCON_INT32(0), "}"));
     CursorPtr cursor(
         mongoc_collection_find_with_opts(collection.get(), filter.get(), options.get(), nullptr));
-    std::map<std::string, int64_t> found;
+    std::map<std::string, Stored> found;
     const bson_t* document = nullptr;
     while (mongoc_cursor_next(cursor.get(), &document)) {
       bson_iter_t it, position;
       if (!bson_iter_init_find(&it, document, "_id") || !BSON_ITER_HOLDS_UTF8(&it)) continue;
-      std::string key = bson_iter_utf8(&it, nullptr);
+      Stored& stored = found[bson_iter_utf8(&it, nullptr)];
       bson_iter_init(&it, document);
-      found[key] = bson_iter_find_descendant(&it, field.c_str(), &position)
-                       ? bson_iter_as_int64(&position)
-                       : -1;
+      if (bson_iter_find_descendant(&it, field.c_str(), &position)) {
+        stored.position = bson_iter_as_int64(&position);
+      }
+      stored.document.reset(bson_copy(document));
     }
     bson_error_t error;
     if (mongoc_cursor_error(cursor.get(), &error)) {
@@ -414,20 +421,39 @@ class MongoStateStore final : public pipeline::StateStore {
     return found;
   }
 
+  static std::optional<std::string_view> stored_text(const bson_t* document, const char* field) {
+    bson_iter_t it;
+    if (!bson_iter_init_find(&it, document, field) || !BSON_ITER_HOLDS_UTF8(&it)) {
+      return std::nullopt;
+    }
+    uint32_t length = 0;
+    const char* text = bson_iter_utf8(&it, &length);
+    return std::string_view(text, length);
+  }
+
   // The writes for `ids`, without those whose document already holds a newer write from the same
-  // partition (a replay after a crash: it must not overwrite newer state).
-  template <typename Fill>
+  // partition (a replay after a crash: it must not overwrite newer state), and without those that
+  // would write again what the document holds from the same position (a replay of a write that
+  // was made: `unchanged` says; skipping it spares FerretDB a scan per update).
+  template <typename Unchanged, typename Fill>
   Result<std::vector<Write>> plan_writes(mongoc_client_t* client,
                                          const std::string& collection_name,
                                          const std::map<std::string, const Entry*>& ids,
-                                         const std::string& partition, Fill fill) {
-    Result<std::map<std::string, int64_t>> there =
+                                         const std::string& partition, Unchanged unchanged,
+                                         Fill fill) {
+    Result<std::map<std::string, Stored>> there =
         existing(client, collection_name, ids, "positions." + partition);
     if (!there) return there.take_status();
     std::vector<Write> writes;
     for (const auto& [id, entry] : ids) {
       auto found = there->find(id);
-      if (found != there->end() && found->second > entry->next_offset) continue;
+      if (found != there->end()) {
+        const Stored& stored = found->second;
+        if (stored.position > entry->next_offset) continue;
+        if (stored.position == entry->next_offset && unchanged(*entry, stored.document.get())) {
+          continue;
+        }
+      }
       Write write;
       write.id = id;
       write.insert = found == there->end();
@@ -467,8 +493,15 @@ class MongoStateStore final : public pipeline::StateStore {
       append_utf8(set, "json", batch.view(entry.document));
       return status;
     };
+    auto unchanged = [&](const Entry& entry, const bson_t* stored) {
+      bson_iter_t deleted;
+      bool was_deleted =
+          bson_iter_init_find(&deleted, stored, "deleted") && bson_iter_as_bool(&deleted);
+      if (entry.kind == Entry::Kind::kDelete) return was_deleted;
+      return !was_deleted && stored_text(stored, "json") == batch.view(entry.document);
+    };
     Result<std::vector<Write>> writes =
-        plan_writes(client, target_.collection, entities, field, fill);
+        plan_writes(client, target_.collection, entities, field, unchanged, fill);
     if (!writes) return writes.take_status();
     CollectionPtr collection = open_collection(client, target_.database, target_.collection);
     return execute_writes(collection.get(), std::move(*writes), "writing entities to " + describe_);
@@ -495,8 +528,14 @@ class MongoStateStore final : public pipeline::StateStore {
       if (deleted) write.unset = {"raw"};
       return Status::ok();
     };
+    auto unchanged = [&](const Entry& entry, const bson_t* stored) {
+      std::optional<std::string_view> raw = stored_text(stored, "raw");
+      if (entry.kind == Entry::Kind::kDelete) return !raw.has_value();
+      return (entry.key.empty() || stored_text(stored, "canonical_key") == batch.view(entry.key)) &&
+             (entry.raw_document.empty() || raw == batch.view(entry.raw_document));
+    };
     Result<std::vector<Write>> writes =
-        plan_writes(client, sources_collection(), source_keys, field, fill);
+        plan_writes(client, sources_collection(), source_keys, field, unchanged, fill);
     if (!writes) return writes.take_status();
     CollectionPtr collection = open_collection(client, target_.database, sources_collection());
     return execute_writes(collection.get(), std::move(*writes),

@@ -13,12 +13,12 @@ database=restart_$$
 trap '"$tool" drop "$CANONRY_MONGO_URI/$database.orders" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 cd "$work"
 
-python3 "$examples/generate.py" --source shop_v1 --format bson --count 3000 --seed 11 \
+python3 "$examples/generate.py" --source shop_v1 --format bson --count 2000 --seed 11 \
   >orders.bson 2>/dev/null
 "$tool" load "$CANONRY_MONGO_URI/$database.orders" orders.bson
 "$tool" dump "$CANONRY_MONGO_URI/$database.orders" collection.bson
 "$CANONRY" map --spec "$examples/mappings/shop_v1.json" --format bson --emit-deletes \
-  collection.bson 2>/dev/null | "$here/expected_state.py" order_id >expected.jsonl
+  collection.bson 2>map.log | "$here/expected_state.py" order_id >expected.jsonl
 
 pipeline() {  # NAME: a config writing into state collection NAME, DLQ file NAME.dlq.jsonl
   cat >"$1.yaml" <<YAML
@@ -52,7 +52,11 @@ for attempt in $(seq 10); do
   if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
   wait "$pid" 2>/dev/null || true
 done
-"$CANONRY" run --until-end faulty.yaml 2>>faulty.log
+if ! "$CANONRY" run --until-end faulty.yaml 2>>faulty.log; then
+  echo "FAIL: the run after the kills failed:" >&2
+  tail -5 faulty.log >&2
+  exit 1
+fi
 dump faulty >faulty.jsonl
 if ! diff -q clean.jsonl faulty.jsonl >/dev/null; then
   echo "FAIL: state after $kills kills differs from a clean run" >&2
