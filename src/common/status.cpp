@@ -40,6 +40,8 @@ std::string_view error_code_name(ErrorCode code) {
       return "schema";
     case ErrorCode::kValidation:
       return "validation";
+    case ErrorCode::kKafka:
+      return "kafka";
     case ErrorCode::kInternal:
       return "internal";
     case ErrorCode::kMetric:

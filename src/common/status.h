@@ -31,6 +31,7 @@ enum class ErrorCode {
   kSpec,             // a mapping spec is wrong
   kSchema,           // a schema is wrong
   kValidation,       // a record breaks its schema
+  kKafka,            // the Kafka client or a broker reported an error
   kInternal,
   kMetric,  // a record a metric cannot aggregate (no event time, a string where a sum needs a
             // number)

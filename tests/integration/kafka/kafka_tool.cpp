@@ -2,8 +2,11 @@
 // that it checks canonry from the outside):
 //
 //   kafka_tool produce BOOTSTRAP TOPIC [--rate N]
-//       writes stdin lines "KEY<TAB>VALUE" (a line without a tab has no key) as messages, at most
+//       writes stdin lines "KEY<TAB>VALUE" (a line without a tab has no key; a value \N is a
+//       tombstone) as messages, at most
 //       N per second when --rate is given; the message timestamp is the moment it is sent.
+//   kafka_tool create BOOTSTRAP TOPIC PARTITIONS
+//       creates the topic (replication factor 1), succeeding when it exists already.
 //   kafka_tool consume BOOTSTRAP TOPIC [--idle-ms MS] [--count N] [--latency]
 //       reads every partition from the beginning as a read_committed consumer (no group) until N
 //       messages arrived or none came for MS milliseconds (default 5000), and prints one line per
@@ -71,11 +74,14 @@ int produce(const std::string& bootstrap, const std::string& topic, double rate)
     size_t key_size = tab == std::string::npos ? 0 : tab;
     std::string_view value =
         tab == std::string::npos ? std::string_view(line) : std::string_view(line).substr(tab + 1);
+    const bool tombstone = value == "\\N";
     for (;;) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(key, key_size),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key, key_size),
+                            RD_KAFKA_V_VALUE(tombstone ? nullptr : const_cast<char*>(value.data()),
+                                             tombstone ? 0 : value.size()),
+                            RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
         die(std::string("produce: ") + rd_kafka_err2str(err));
@@ -89,6 +95,34 @@ int produce(const std::string& bootstrap, const std::string& topic, double rate)
   rd_kafka_destroy(producer);
   std::fprintf(stderr, "kafka_tool: produced %lld messages to %s\n", static_cast<long long>(sent),
                topic.c_str());
+  return 0;
+}
+
+int create(const std::string& bootstrap, const std::string& topic, int partitions) {
+  rd_kafka_t* admin = make_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}});
+  char error[512];
+  rd_kafka_NewTopic_t* new_topic =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
+  if (new_topic == nullptr) die(error);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(admin);
+  rd_kafka_CreateTopics(admin, &new_topic, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
+  if (event == nullptr) die("create " + topic + ": no answer within 30 s");
+  if (rd_kafka_event_error(event))
+    die("create " + topic + ": " + rd_kafka_event_error_string(event));
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event), &count);
+  for (size_t i = 0; i < count; ++i) {
+    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+      die("create " + topic + ": " + rd_kafka_err2str(err));
+    }
+  }
+  rd_kafka_event_destroy(event);
+  rd_kafka_NewTopic_destroy(new_topic);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_destroy(admin);
   return 0;
 }
 
@@ -199,7 +233,7 @@ int main(int argc, char** argv) {
   int idle_ms = 5000;
   int64_t count = -1;
   bool latency = false;
-  for (int i = 4; i < argc; ++i) {
+  for (int i = command == "create" ? argc : 4; i < argc; ++i) {
     std::string option = argv[i];
     auto value = [&]() -> std::string {
       if (i + 1 >= argc) die(option + " needs a value");
@@ -217,6 +251,7 @@ int main(int argc, char** argv) {
       die("unknown option " + option);
   }
   if (command == "produce") return produce(bootstrap, topic, rate);
+  if (command == "create") return create(bootstrap, topic, argc > 4 ? std::stoi(argv[4]) : 1);
   if (command == "consume") return consume(bootstrap, topic, idle_ms, count, latency);
   die("unknown command " + command);
 }
