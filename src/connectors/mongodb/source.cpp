@@ -71,6 +71,9 @@ struct SourceConfig {
   int32_t batch_size = 1000;
   std::string checkpoint_collection = "canonry.checkpoints";
   std::string checkpoint_id;  // "<source name>/<collection>"
+  // `canonry run --until-end`: a change stream ends at the first read that waited for events in
+  // vain (what existed when it was read is delivered).
+  bool until_end = false;
 };
 
 // Holds the bytes of the messages of one read() so that they stay valid until the next.
@@ -295,6 +298,7 @@ class ChangeStreamReader final : public pipeline::PartitionReader {
       buffer_.publish(batch);
       return status_from(error, "reading the change stream of " + config_.target.describe());
     }
+    if (config_.until_end && buffer_.size() == 0) batch.end = true;
     buffer_.publish(batch);
     return Status::ok();
   }
@@ -430,7 +434,7 @@ class MongoSource final : public pipeline::Source {
   explicit MongoSource(SourceConfig config) : config_(std::move(config)) {}
 
   const std::string& name() const override { return config_.name; }
-  bool bounded() const override { return config_.mode == Mode::kSnapshot; }
+  bool bounded() const override { return config_.mode == Mode::kSnapshot || config_.until_end; }
 
   Status start(pipeline::PartitionListener& listener) override {
     Result<std::unique_ptr<ClientPool>> pool = ClientPool::create(config_.target);
@@ -564,6 +568,7 @@ std::unique_ptr<pipeline::Source> make_source(const pipeline::SourceSpec& spec) 
   if (!target) throw ConfigError(spec.uri_where + ": uri: " + target.status().message());
   config.target = std::move(*target);
   config.checkpoint_id = spec.name + "/" + config.target.collection;
+  config.until_end = spec.until_end;
   if (auto mode = options.take("mode")) {
     if (mode->value == "snapshot") {
       config.mode = Mode::kSnapshot;
