@@ -734,7 +734,12 @@ Status Runtime::Impl::start_sinks() {
   for (auto& sink : config.sinks) all.push_back(sink.get());
   for (Sink* sink : all) {
     Status opened = sink->open(context);
-    if (!opened) return Status(opened.code(), sink->describe() + ": " + opened.message());
+    if (!opened) {
+      // The sinks opened before this one hold connections and files: give them back.
+      for (auto& worker : sink_workers) worker->sink.close();
+      sink_workers.clear();
+      return Status(opened.code(), sink->describe() + ": " + opened.message());
+    }
     sink_workers.push_back(std::make_unique<SinkWorker>(*this, *sink));
   }
   if (config.state) state_worker = sink_workers.front().get();
@@ -818,16 +823,8 @@ Status Runtime::Impl::run(const RunOptions& run_options) {
       }
     }
   }
-  if (Status started = start_sinks(); !started) {
-    for (auto& worker : sink_workers) {
-      if (worker->thread.joinable()) command_all(SinkItem::Kind::kStop, {});
-      break;
-    }
-    for (auto& worker : sink_workers) {
-      if (worker->thread.joinable()) worker->thread.join();
-    }
-    return started;
-  }
+  // start_sinks starts the sink threads only once every sink is open: on failure none runs.
+  if (Status started = start_sinks(); !started) return started;
   for (SourceConfig& source : config.sources) {
     sources.push_back(std::make_unique<SourceRuntime>(*this, source));
   }
