@@ -206,25 +206,71 @@ double QuantileSketch::quantile(double q) const {
              : representative(positive_.offset + static_cast<int32_t>(positive_.counts.size()) - 1);
 }
 
+// Non-empty buckets only, each as (index - previous index, count) in LEB128 varints: a group's
+// values usually fill a few dozen of the hundreds of buckets between its smallest and largest.
+namespace {
+
+void put_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+bool get_varint(std::string_view& in, uint64_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    uint8_t byte = static_cast<uint8_t>(in[0]);
+    in.remove_prefix(1);
+    v |= uint64_t{byte & 0x7fu} << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void QuantileSketch::serialize(std::string& out) const {
-  put_u64(out, count_);
-  put_u64(out, zero_);
+  put_varint(out, count_);
+  put_varint(out, zero_);
   for (const Buckets* b : {&positive_, &negative_}) {
-    put_u32(out, static_cast<uint32_t>(b->offset));
-    put_u32(out, static_cast<uint32_t>(b->counts.size()));
-    for (uint64_t c : b->counts) put_u64(out, c);
+    uint64_t used = 0;
+    for (uint64_t c : b->counts) used += c != 0;
+    put_varint(out, used);
+    int64_t previous = 0;
+    for (size_t i = 0; i < b->counts.size(); ++i) {
+      if (b->counts[i] == 0) continue;
+      int64_t index = b->offset + static_cast<int64_t>(i);
+      // Zigzag: the first index may be negative (values below 1).
+      int64_t delta = index - previous;
+      put_varint(out, (static_cast<uint64_t>(delta) << 1) ^ static_cast<uint64_t>(delta >> 63));
+      put_varint(out, b->counts[i]);
+      previous = index;
+    }
   }
 }
 
 bool QuantileSketch::deserialize(std::string_view& in) {
-  if (!get_u64(in, count_) || !get_u64(in, zero_)) return false;
+  *this = QuantileSketch();
+  uint64_t count = 0, zero = 0;
+  if (!get_varint(in, count) || !get_varint(in, zero)) return false;
   for (Buckets* b : {&positive_, &negative_}) {
-    uint32_t offset = 0, n = 0;
-    if (!get_u32(in, offset) || !get_u32(in, n) || in.size() < size_t{n} * 8) return false;
-    b->offset = static_cast<int32_t>(offset);
-    b->counts.resize(n);
-    for (uint32_t i = 0; i < n; ++i) get_u64(in, b->counts[i]);
+    uint64_t used = 0;
+    if (!get_varint(in, used) || used > in.size()) return false;
+    int64_t previous = 0;
+    for (uint64_t i = 0; i < used; ++i) {
+      uint64_t zigzag = 0, n = 0;
+      if (!get_varint(in, zigzag) || !get_varint(in, n)) return false;
+      int64_t delta = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
+      int64_t index = previous + delta;
+      if (index < INT32_MIN / 2 || index > INT32_MAX / 2 || n == 0) return false;
+      b->add(static_cast<int32_t>(index), n);
+      previous = index;
+    }
   }
+  count_ = count;
+  zero_ = zero;
   return true;
 }
 
