@@ -33,6 +33,8 @@ enum class Framing { kLines, kConcatenated };
 // which would overwrite what the envelope borrowed, so they copy.
 json::ParseOptions parse_options(json::ParseOptions options, Format format) {
   options.borrow = format == Format::kJson;
+  // The members a caller wants are those of the record, not of a Debezium or kcat envelope.
+  if (format != Format::kJson) options.top_level_members = nullptr;
   return options;
 }
 
@@ -412,7 +414,10 @@ Format detect_text_format(ByteSource& source, bool array_mode, const ReaderOptio
   size_t size = source.size();
   size_t pos = skip_blank(data, size, 0);
   if (array_mode && pos < size) pos = skip_blank(data, size, pos + 1);
-  json::Parser parser(options.parse);
+  // Envelopes are recognised by their members: all of them, whatever a caller reads later.
+  json::ParseOptions probe = options.parse;
+  probe.top_level_members = nullptr;
+  json::Parser parser(probe);
   Arena arena;
   for (int documents = 0; documents < 16 && pos < size; ++documents) {
     DocumentScan scan;

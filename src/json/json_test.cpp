@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "json/parser.h"
 #include "json/writer.h"
 
@@ -115,6 +118,17 @@ TEST(Value, EqualityIgnoresMemberOrderAndNumberKind) {
   EXPECT_TRUE(
       equal(parse_ok(arena, R"({"a":1,"b":[1,2.0]})"), parse_ok(arena, R"({"b":[1.0,2],"a":1})")));
   EXPECT_FALSE(equal(parse_ok(arena, R"({"a":1})"), parse_ok(arena, R"({"a":"1"})")));
+}
+
+TEST(Parser, ReadsOnlyTheListedTopLevelMembers) {
+  std::vector<std::string> wanted{"b", "e"};
+  ParseOptions options;
+  options.top_level_members = &wanted;
+  Arena arena;
+  auto value =
+      parse(R"({"a": 1, "b": {"a": 2, "c": [3]}, "d": [1, {"x": 2}], "e": "é"})", arena, options);
+  ASSERT_TRUE(value.is_ok()) << value.status().message();
+  EXPECT_EQ(to_json(*value), R"({"b":{"a":2,"c":[3]},"e":"é"})");
 }
 
 }  // namespace

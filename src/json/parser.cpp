@@ -82,7 +82,15 @@ struct Parser::Impl {
   size_t max_depth = 0;
   bool extended_json = true;
   bool borrow = false;
+  const std::vector<std::string>* top_level_members = nullptr;
   Status error;
+
+  bool listed(std::string_view key) const {
+    for (const std::string& name : *top_level_members) {
+      if (name == key) return true;
+    }
+    return false;
+  }
 
   // Text of the input or of simdjson's string buffer: borrowed as it is when the caller allows
   // (it is valid until the next parse), copied into the arena otherwise.
@@ -258,6 +266,8 @@ struct Parser::Impl {
       for (auto field : object) {
         std::string_view key;
         if (auto e = field.unescaped_key().get(key)) return fail_simdjson(e, location(v));
+        // An unlisted member's value is left unread: simdjson skips it on the next field.
+        if (depth == 0 && top_level_members != nullptr && !listed(key)) continue;
         Member member{keep(key), Value()};
         od::value child;
         if (auto e = field.value().get(child)) return fail_simdjson(e, location(v));
@@ -307,6 +317,7 @@ Result<Value> Parser::parse_padded(std::string_view text, Arena& arena) {
   impl.max_depth = options_.max_depth;
   impl.extended_json = options_.extended_json;
   impl.borrow = options_.borrow;
+  impl.top_level_members = options_.top_level_members;
   impl.error = Status();
   impl.items.clear();
   impl.members.clear();

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/arena.h"
 #include "common/status.h"
@@ -26,6 +27,11 @@ struct ParseOptions {
   // and into the parser's buffers instead of being copied into the arena. Faster; the values are
   // valid only until the next parse and while the input is.
   bool borrow = false;
+  // For callers that read only some members of the top-level object (a metric): when set,
+  // members whose key is not listed are skipped rather than converted. simdjson still checks the
+  // whole document's structure and UTF-8; the values skipped are not otherwise checked. Nested
+  // objects are not filtered.
+  const std::vector<std::string>* top_level_members = nullptr;
 };
 
 class Parser {
