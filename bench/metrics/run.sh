@@ -60,7 +60,7 @@ run() {
   echo "$(((end - start) / 1000000)) $(tail -1 "$OUT/$name.time")" >>"$OUT/$name.runs"
 }
 
-rm -f "$OUT"/*.runs "$OUT"/*.rows
+rm -f "$OUT"/*.runs "$OUT"/*.rows "$OUT"/duckdb.query-seconds
 status=0
 for _ in $(seq "$REPEAT"); do
   run canonry "$CANONRY" metrics --spec "$SPEC" --threads "$THREADS" --dlq "$OUT/canonry.dlq" \

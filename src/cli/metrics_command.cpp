@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -306,6 +307,35 @@ std::vector<Part> split_input(size_t index, const std::string& path, unsigned co
   return parts;
 }
 
+// The top-level member names every path of the specs starts with ("created_at" of
+// "$.created_at"); false when a path starts otherwise ("$..total", "$['a b']", "$[0]"), and then
+// every member is read.
+bool top_level_members(const std::vector<metrics::MetricSpec>& specs,
+                       std::vector<std::string>& names) {
+  auto add = [&](const std::string& path) {
+    if (path.size() < 3 || path[0] != '$' || path[1] != '.') return false;
+    size_t end = 2;
+    while (end < path.size() &&
+           (std::isalnum(static_cast<unsigned char>(path[end])) || path[end] == '_')) {
+      ++end;
+    }
+    if (end == 2 || (end < path.size() && path[end] != '.' && path[end] != '[')) return false;
+    std::string name = path.substr(2, end - 2);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    return true;
+  };
+  for (const auto& spec : specs) {
+    if (!add(spec.time_text)) return false;
+    for (const auto& d : spec.dimensions) {
+      if (!add(d.path.text)) return false;
+    }
+    for (const auto& m : spec.measures) {
+      if (m.has_field && !add(m.field.text)) return false;
+    }
+  }
+  return true;
+}
+
 int run_metrics(const MetricsOptions& options) {
   auto specs = metrics::load_metric_specs_file(options.spec);
   if (!specs) {
@@ -360,6 +390,11 @@ int run_metrics(const MetricsOptions& options) {
   formats::ReaderOptions reader_options;
   reader_options.format = *format;
   reader_options.raw_store = raw_store.get();
+  // Canonical records are read for the top-level members the metrics use and nothing else.
+  std::vector<std::string> members;
+  if (plan == nullptr && top_level_members(*specs, members)) {
+    reader_options.parse.top_level_members = &members;
+  }
 
   auto started = std::chrono::steady_clock::now();
   unsigned threads =
