@@ -4,6 +4,9 @@ ASAN_BUILD ?= build-asan
 TESTDATA ?= $(abspath ../shared/testdata)
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# ccache keys on paths relative to the checkout, so a fresh clone anywhere reuses earlier builds.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= true
 
 .PHONY: all deps build demo test test-fast test-asan bench format fuzz clean
 
