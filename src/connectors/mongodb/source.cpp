@@ -84,10 +84,11 @@ class MessageBuffer {
     slices_.clear();
   }
   size_t size() const { return slices_.size(); }
-  void add(int64_t offset, int64_t next_offset, int64_t timestamp_ms, std::string_view key,
-           std::optional<std::string_view> value) {
-    Slice slice{offset, next_offset, timestamp_ms, bytes_.size(), key.size(), 0, value.has_value()};
-    bytes_ += key;
+  void add(int64_t offset, int64_t next_offset, int64_t timestamp_ms,
+           std::optional<std::string_view> key, std::optional<std::string_view> value) {
+    Slice slice{offset, next_offset,     timestamp_ms,     bytes_.size(), key ? key->size() : 0,
+                0,      key.has_value(), value.has_value()};
+    if (key) bytes_ += *key;
     if (value) {
       bytes_ += *value;
       slice.value_size = value->size();
@@ -102,7 +103,7 @@ class MessageBuffer {
       m.offset = s.offset;
       m.next_offset = s.next_offset;
       m.timestamp_ms = s.timestamp_ms;
-      m.key = std::string_view(bytes_.data() + s.begin, s.key_size);
+      if (s.has_key) m.key = std::string_view(bytes_.data() + s.begin, s.key_size);
       if (s.has_value) {
         m.value = std::string_view(bytes_.data() + s.begin + s.key_size, s.value_size);
       }
@@ -114,7 +115,7 @@ class MessageBuffer {
   struct Slice {
     int64_t offset, next_offset, timestamp_ms;
     size_t begin, key_size, value_size;
-    bool has_value;
+    bool has_key, has_value;
   };
   std::string bytes_;
   std::vector<Slice> slices_;
@@ -142,8 +143,7 @@ class SnapshotReader final : public pipeline::PartitionReader {
     if (!cursor_) open_cursor();
     const bson_t* document = nullptr;
     while (buffer_.size() < max_messages && mongoc_cursor_next(cursor_.get(), &document)) {
-      Status status = add(document);
-      if (!status.is_ok()) return status;
+      add(document);
     }
     bson_error_t error;
     if (mongoc_cursor_error(cursor_.get(), &error)) {
@@ -174,29 +174,30 @@ class SnapshotReader final : public pipeline::PartitionReader {
         mongoc_collection_find_with_opts(collection_.get(), filter.get(), options.get(), nullptr));
   }
 
-  Status add(const bson_t* document) {
-    bson_iter_t id;
-    if (!bson_iter_init_find(&id, document, "_id")) {
-      return Status(ErrorCode::kBson, "a document of " + config_.target.describe() + " has no _id");
-    }
+  void add(const bson_t* document) {
     int64_t offset = ordinal_++;
     int64_t next_offset = ordinal_;
-    last_id_.reset(bson_new());
-    bson_append_iter(last_id_.get(), "_id", 3, &id);
-    log_.record(next_offset, last_id_.get());
-    // Documents the sinks already hold (a restart from an older checkpoint) are not sent again.
-    if (next_offset <= skip_until_) return Status::ok();
-    Result<std::string> key = element_to_json(&id);
-    if (!key) return key.take_status();
-    // An ObjectId carries its creation time: the closest thing to an event time a snapshot has.
+    std::optional<std::string> key;
     int64_t timestamp_ms = -1;
-    if (BSON_ITER_HOLDS_OID(&id)) {
-      timestamp_ms = static_cast<int64_t>(bson_oid_get_time_t(bson_iter_oid(&id))) * 1000;
+    bson_iter_t id;
+    if (bson_iter_init_find(&id, document, "_id")) {
+      last_id_.reset(bson_new());
+      bson_append_iter(last_id_.get(), "_id", 3, &id);
+      log_.record(next_offset, last_id_.get());
+      // An _id that is not valid (invalid UTF-8) leaves the message without a key: the document
+      // then fails to decode the same way and reaches the DLQ with its bytes and the reason.
+      Result<std::string> id_json = element_to_json(&id);
+      if (id_json) key = std::move(*id_json);
+      // An ObjectId carries its creation time: the closest thing to an event time a snapshot has.
+      if (BSON_ITER_HOLDS_OID(&id)) {
+        timestamp_ms = static_cast<int64_t>(bson_oid_get_time_t(bson_iter_oid(&id))) * 1000;
+      }
     }
+    // Documents the sinks already hold (a restart from an older checkpoint) are not sent again.
+    if (next_offset <= skip_until_) return;
     buffer_.add(
-        offset, next_offset, timestamp_ms, *key,
+        offset, next_offset, timestamp_ms, key,
         std::string_view(reinterpret_cast<const char*>(bson_get_data(document)), document->len));
-    return Status::ok();
   }
 
   ClientPool& pool_;
