@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 import urllib.error
 import urllib.request
@@ -50,15 +51,27 @@ class Server:
         self.url = None
 
     def start(self):
-        self.proc = subprocess.Popen(
-            [self.canonry, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.extra,
-            stderr=subprocess.PIPE, text=True)
-        line = self.proc.stderr.readline()
-        match = re.search(r"listening on (http://\S+)", line)
-        if not match:
-            raise RuntimeError("canonry serve did not start: " + line + self.proc.stderr.read())
-        self.url = match.group(1)
-        return self
+        # The server's standard error goes to a file that is polled for the address: reading a
+        # pipe of a live process can block for good when the line is not there.
+        os.makedirs(self.data, exist_ok=True)
+        log_path = self.data + ".log"
+        with open(log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                [self.canonry, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.extra,
+                stderr=log, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with open(log_path) as log:
+                match = re.search(r"listening on (http://\S+)", log.read())
+            if match:
+                self.url = match.group(1)
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.stop()
+        with open(log_path) as log:
+            raise RuntimeError("canonry serve did not start: " + log.read())
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -67,7 +80,12 @@ class Server:
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=10)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise RuntimeError("canonry serve did not stop within 10 s of SIGTERM")
 
 
 def http(method, url, body=None, headers=None, raw=None):
@@ -353,6 +371,9 @@ def main():
     parser.add_argument("--canonry", required=True)
     parser.add_argument("--source-dir", required=True)
     args = parser.parse_args()
+    # A hang anywhere is a failure, not a test that runs until ctest's own timeout.
+    signal.signal(signal.SIGALRM, lambda *_: sys.exit("clients_test: no result after 600 s"))
+    signal.alarm(600)
     work = tempfile.mkdtemp(prefix="canonry-registry-")
     c = Checks()
     server = Server(args.canonry, os.path.join(work, "data")).start()
