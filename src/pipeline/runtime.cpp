@@ -663,9 +663,11 @@ Status Runtime::Impl::assign(SourceRuntime& source, std::span<const int32_t> par
   source.assigned_once = true;
   for (int32_t partition : partitions) {
     PartitionKey key{source.config.name, partition};
-    // The lowest position any sink holds; nothing held anywhere means from the beginning.
+    // The lowest position any sink holds; nothing held anywhere means from the beginning. Every
+    // sink is asked, even once one holds nothing: a sink learns here what it holds, and skips it.
     std::optional<int64_t> start;
     bool first = true;
+    bool all_hold = true;
     for (auto& worker : sink_workers) {
       auto held = worker->sink.applied_position(key);
       if (!held) {
@@ -673,13 +675,13 @@ Status Runtime::Impl::assign(SourceRuntime& source, std::span<const int32_t> par
                       worker->sink.describe() + ": " + held.status().message());
       }
       if (!*held) {
-        start.reset();
-        first = false;
-        break;
+        all_hold = false;
+        continue;
       }
       start = first ? **held : std::min(*start, **held);
       first = false;
     }
+    if (!all_hold) start.reset();
     auto reader = source.config.source->open_partition(partition, start);
     if (!reader) {
       return Status(reader.status().code(), source.config.name + ": partition " +
