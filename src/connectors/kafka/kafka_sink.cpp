@@ -93,7 +93,9 @@ Status KafkaSink::open(const pipeline::SinkContext& context) {
 
 Result<std::optional<int64_t>> KafkaSink::applied_position(
     const pipeline::PartitionKey& partition) {
-  if (auto held = held_.find(partition); held != held_.end()) return std::optional(held->second);
+  if (auto held = held_.find(partition); held != held_.end()) {
+    return held->second >= 0 ? std::optional(held->second) : std::nullopt;
+  }
   auto link = links_.find(partition.source);
   if (link == links_.end()) {
     return Status(ErrorCode::kInternal,
@@ -112,8 +114,9 @@ Result<std::optional<int64_t>> KafkaSink::applied_position(
                             " in group " + link->second.group,
                         err);
   }
+  // -1 remembers "nothing held", so the broker is asked once per assignment.
+  held_[partition] = std::max<int64_t>(offsets->elems[0].offset, -1);
   if (offsets->elems[0].offset < 0) return std::optional<int64_t>();
-  held_[partition] = offsets->elems[0].offset;
   return std::optional(offsets->elems[0].offset);
 }
 
@@ -153,8 +156,13 @@ Status KafkaSink::produce(const Record& record) {
 }
 
 Status KafkaSink::apply(const pipeline::Batch& batch) {
-  int64_t held = -1;
-  if (auto found = held_.find(batch.partition); found != held_.end()) held = found->second;
+  if (!held_.contains(batch.partition)) {
+    // Never asked for this partition (or released since): what this sink holds decides what it
+    // skips, whatever position the runtime chose to read from.
+    auto position = applied_position(batch.partition);
+    if (!position) return position.status();
+  }
+  const int64_t held = held_.at(batch.partition);
   if (batch.next_offset <= held) return Status::ok();
   CANONRY_RETURN_IF_ERROR(begin_if_needed());
   const bool events = config_.role == "events";

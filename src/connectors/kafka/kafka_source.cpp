@@ -1,9 +1,14 @@
 #include "connectors/kafka/kafka_source.h"
 
+#include <thread>
 #include <vector>
 
 namespace canonry::kafka {
 namespace {
+
+// How long an assigned partition is retried while the runtime cannot open it before it is left
+// unread (and the error reported).
+constexpr auto kAssignRetryLimit = std::chrono::minutes(5);
 
 using pipeline::Header;
 using pipeline::Message;
@@ -242,18 +247,34 @@ void KafkaSource::rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     return;
   }
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    // One partition at a time, each retried while the runtime cannot open it (a store that is
+    // restarting cannot say what it holds): a partition is assigned only once its reader exists,
+    // since its messages must never reach the consumer queue.
     start_offsets_.clear();
-    status = listener_->on_assigned(numbers);
-    for (int i = 0; i < partitions->cnt; ++i) {
-      auto start = start_offsets_.find(partitions->elems[i].partition);
-      partitions->elems[i].offset =
-          start != start_offsets_.end() ? start->second : RD_KAFKA_OFFSET_BEGINNING;
+    PartitionList opened(rd_kafka_topic_partition_list_new(partitions->cnt));
+    for (int32_t partition : numbers) {
+      Status assigned;
+      auto backoff = std::chrono::milliseconds(100);
+      const auto deadline = std::chrono::steady_clock::now() + kAssignRetryLimit;
+      for (;;) {
+        assigned = listener_->on_assigned(std::span<const int32_t>(&partition, 1));
+        if (assigned.is_ok() || std::chrono::steady_clock::now() >= deadline) break;
+        errors_.fetch_add(1, std::memory_order_relaxed);
+        std::this_thread::sleep_for(backoff);
+        backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      }
+      if (!assigned.is_ok()) {
+        if (status.is_ok()) status = assigned;
+        continue;
+      }
+      rd_kafka_topic_partition_list_add(opened.get(), config_.topic.c_str(), partition)->offset =
+          start_offsets_.at(partition);
     }
-    Status assigned =
+    Status done =
         cooperative
-            ? kafka_status("assign", rd_kafka_incremental_assign(consumer_.get(), partitions))
-            : kafka_status("assign", rd_kafka_assign(consumer_.get(), partitions));
-    if (status.is_ok()) status = assigned;
+            ? kafka_status("assign", rd_kafka_incremental_assign(consumer_.get(), opened.get()))
+            : kafka_status("assign", rd_kafka_assign(consumer_.get(), opened.get()));
+    if (status.is_ok()) status = done;
   } else {
     // Revoked or lost: either way the runtime stops the partitions' threads and flushes what was
     // read from them before they are given up. After a loss the flush of a transactional sink is

@@ -21,19 +21,29 @@ def headers_of(field):
 
 
 def kcat_lines(path):
-    for line in open(path, encoding="utf-8"):
-        envelope = json.loads(line)
+    out = sys.stdout.buffer
+    for line in open(path, "rb"):
+        line = line.rstrip(b"\n")
+        try:
+            envelope = json.loads(line.decode("utf-8"))
+        except ValueError:
+            # A broken envelope (the generator's bad records): the whole line is the message, which
+            # the pipeline must send to the DLQ.
+            out.write(b"\t" + line.replace(b"\t", b" ") + b"\n")
+            continue
         key, payload = envelope.get("key"), envelope.get("payload")
         for text in (key, payload):
             if text is not None and ("\t" in text or "\n" in text):
                 sys.exit(f"kcat-lines: a key or payload with a tab or newline in {path}")
-        sys.stdout.write(("" if key is None else key) + "\t" + ("\\N" if payload is None else payload) + "\n")
+        key = b"" if key is None else key.encode("utf-8", "surrogateescape")
+        payload = b"\\N" if payload is None else payload.encode("utf-8", "surrogateescape")
+        out.write(key + b"\t" + payload + b"\n")
 
 
 def no_duplicates(path):
     seen = {}
     last = {}
-    for number, line in enumerate(open(path, encoding="utf-8"), 1):
+    for number, line in enumerate(open(path, encoding="utf-8", errors="surrogateescape"), 1):
         partition, _key, _value, headers = line.rstrip("\n").split("\t", 3)
         origin = headers_of(headers).get("canonry.source")
         if origin is None:
@@ -50,7 +60,7 @@ def no_duplicates(path):
 
 
 def as_map_output(path):
-    for line in open(path, encoding="utf-8"):
+    for line in open(path, encoding="utf-8", errors="surrogateescape"):
         _partition, key, value, _headers = line.rstrip("\n").split("\t", 3)
         if value == "\\N":
             print('{"op":"delete","key":' + key + "}")

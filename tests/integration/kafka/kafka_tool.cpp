@@ -2,7 +2,7 @@
 // that it checks canonry from the outside):
 //
 //   kafka_tool produce BOOTSTRAP TOPIC [--rate N]
-//       writes stdin lines "KEY<TAB>VALUE" (a line without a tab has no key; a value \N is a
+//       writes stdin lines "KEY<TAB>VALUE" (no tab or an empty KEY: no key; a value \N is a
 //       tombstone) as messages, at most
 //       N per second when --rate is given; the message timestamp is the moment it is sent.
 //   kafka_tool create BOOTSTRAP TOPIC PARTITIONS
@@ -70,7 +70,7 @@ int produce(const std::string& bootstrap, const std::string& topic, double rate)
       std::this_thread::sleep_until(due);
     }
     size_t tab = line.find('\t');
-    const char* key = tab == std::string::npos ? nullptr : line.data();
+    const char* key = tab == std::string::npos || tab == 0 ? nullptr : line.data();
     size_t key_size = tab == std::string::npos ? 0 : tab;
     std::string_view value =
         tab == std::string::npos ? std::string_view(line) : std::string_view(line).substr(tab + 1);
