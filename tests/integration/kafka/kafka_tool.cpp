@@ -8,8 +8,9 @@
 //   kafka_tool create BOOTSTRAP TOPIC PARTITIONS
 //       creates the topic (replication factor 1), succeeding when it exists already.
 //   kafka_tool consume BOOTSTRAP TOPIC [--idle-ms MS] [--count N] [--latency]
-//       reads every partition from the beginning as a read_committed consumer (no group) until N
-//       messages arrived or none came for MS milliseconds (default 5000), and prints one line per
+//       reads every partition from the beginning as a read_committed consumer (no group) until
+//       it reached where each partition ended when it started, N messages arrived, or none came
+//       for MS milliseconds (default 5000; 30 s before the first), and prints one line per
 //       message: "PARTITION<TAB>OFFSET<TAB>KEY<TAB>VALUE<TAB>HEADERS" (null key or value: \N,
 //       headers as name=value joined by ','). With --latency it prints instead, once, a JSON
 //       object: count, seconds from first to last message, and the p50/p99/max of
@@ -154,8 +155,33 @@ int consume(const std::string& bootstrap, const std::string& topic, int idle_ms,
   }
   rd_kafka_metadata_destroy(metadata);
   rd_kafka_topic_destroy(handle);
+  // Where each partition ends now (for a read_committed consumer: its last stable offset), so that
+  // reading stops as soon as everything there is was read, however slowly the first fetch comes.
+  std::vector<int64_t> ends;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    int64_t low = 0, high = 0;
+    if (rd_kafka_query_watermark_offsets(consumer, topic.c_str(), partitions->elems[i].partition,
+                                         &low, &high, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      high = -1;  // unknown: only the idle time ends the read
+    }
+    ends.push_back(high);
+  }
   rd_kafka_assign(consumer, partitions);
-  rd_kafka_topic_partition_list_destroy(partitions);
+  auto reached_ends = [&] {
+    rd_kafka_topic_partition_list_t* positions = rd_kafka_topic_partition_list_copy(partitions);
+    rd_kafka_position(consumer, positions);
+    bool all = true;
+    for (int i = 0; i < positions->cnt; ++i) {
+      int64_t low = 0, high = 0;
+      rd_kafka_get_watermark_offsets(consumer, topic.c_str(), positions->elems[i].partition, &low,
+                                     &high);
+      const bool empty = ends[i] >= 0 && ends[i] <= low;
+      all = all && ends[i] >= 0 && (empty || positions->elems[i].offset >= ends[i]);
+    }
+    rd_kafka_topic_partition_list_destroy(positions);
+    return all;
+  };
+  const int64_t started = now_ms();
 
   std::vector<int64_t> latencies;
   int64_t received = 0, first_ms = 0, last_ms = 0;
@@ -165,7 +191,9 @@ int consume(const std::string& bootstrap, const std::string& topic, int idle_ms,
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
     int64_t now = now_ms();
     if (message == nullptr) {
-      if (now - last_arrival >= idle_ms) break;
+      if (reached_ends()) break;
+      // Idle: nothing for idle_ms after the first message, or for 30 s before it (a slow start).
+      if (now - last_arrival >= idle_ms && (received > 0 || now - started >= 30000)) break;
       continue;
     }
     if (message->err) {
@@ -205,6 +233,7 @@ int consume(const std::string& bootstrap, const std::string& topic, int idle_ms,
     }
     rd_kafka_message_destroy(message);
   }
+  rd_kafka_topic_partition_list_destroy(partitions);
   rd_kafka_consumer_close(consumer);
   rd_kafka_destroy(consumer);
   if (latency) {
