@@ -17,7 +17,7 @@ write_config "$work/pipeline.yaml" "sqlite:$work/out/state.db" "$work/out" "$dat
 "$CANONRY" run "$work/pipeline.yaml" --listen 127.0.0.1:0 2>"$work/run.log" &
 pid=$!
 address=
-for _ in $(seq 100); do
+for _ in $(seq 600); do
   address=$(sed -n 's/.*serving http:\/\/\([^ ]*\) .*/\1/p' "$work/run.log" | head -1)
   [ -n "$address" ] && break
   sleep 0.1
@@ -26,7 +26,7 @@ done
 
 # Until all 600 lines are read and committed by every sink (committed position = file size).
 committed=0
-for _ in $(seq 300); do
+for _ in $(seq 1800); do
   committed=$(curl -sf "http://$address/metrics" |
     awk '/^canonry_source_committed_position/ {n++} END {print n+0}')
   dlq=$(curl -sf "http://$address/metrics" |
