@@ -20,8 +20,8 @@ head -2 "$EXAMPLE/data/shop_v1.jsonl" | sed -E 's/"orderId":"SO-/"orderId":"BAD-
 "$CANONRY" serve --listen 127.0.0.1:0 --data "$work/registry" 2>"$work/serve.log" &
 pid=$!
 address=
-for _ in $(seq 100); do
-  address=$(sed -n 's/.*listening on http:\/\/\([^ ]*\).*/\1/p' "$work/serve.log" | head -1)
+for _ in $(seq 600); do
+  address=$(sed -n 's/.*listening on http:\/\/\([^ ]*\).*/\1/p' "$work/serve.log" 2>/dev/null | head -1)
   [ -n "$address" ] && break
   sleep 0.1
 done
