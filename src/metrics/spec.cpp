@@ -6,6 +6,7 @@
 
 #include "common/arena.h"
 #include "common/file.h"
+#include "json/keys.h"
 #include "json/parser.h"
 #include "json/writer.h"
 
@@ -95,15 +96,8 @@ class Loader {
 
   Status check_keys(const Value& object, const std::string& pointer,
                     std::initializer_list<std::string_view> allowed) const {
-    for (const json::Member& m : object.members()) {
-      bool known = false;
-      for (auto a : allowed) known = known || a == m.key;
-      if (!known) {
-        std::string list;
-        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-        return error(pointer + "/" + std::string(m.key),
-                     "unknown key \"" + std::string(m.key) + "\" (expected one of: " + list + ")");
-      }
+    if (auto unknown = json::find_unknown_key(object, allowed)) {
+      return error(pointer + "/" + std::string(unknown->key), unknown->message);
     }
     return Status::ok();
   }
