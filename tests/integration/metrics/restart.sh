@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# kill -9 at random moments: a pipeline with `metrics:` over 20000 orders (some late, some that do
+# kill -9 at random moments: a pipeline with `metrics:` over 60000 orders (some late, some that do
 # not decode or map), killed ten times mid-run and restarted each time, ends with the rows and the
 # late records `canonry metrics` gives for the same file: no partial counted twice or lost, the
 # watermarks resumed. Usage: restart.sh sqlite|postgres|clickhouse
 source "$(dirname "$0")/lib.sh"
 kind=${1:?sqlite, postgres or clickhouse}
-count=${CANONRY_RESTART_RECORDS:-20000}
+count=${CANONRY_RESTART_RECORDS:-60000}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -38,36 +38,37 @@ JSON
   orders.jsonl >batch.rows 2>/dev/null
 grep -q '"step":"late"' batch.dlq || { echo "FAIL: no late record, the test shows nothing" >&2; exit 1; }
 
-store=$(store_uri "$kind" restart "$work")
-mkdir -p out
-cat >pipeline.yaml <<YAML
+# write_pipeline FILE STORE OUT: the pipeline, with its metrics in STORE and its files under OUT.
+write_pipeline() {
+  mkdir -p "$3"
+  cat >"$1" <<YAML
 name: metrics-restart
 sources:
   - {name: shop_v1, uri: "file:$work/orders.jsonl", format: json, mapping: $EXAMPLE/mappings/shop_v1.json}
-events: "file:$work/out/canonical.jsonl"
-dlq: "file:$work/out/dlq.jsonl"
-metrics: {specs: [specs.json], store: "$store", dlq: "file:$work/out/metrics-dlq.jsonl"}
+events: "file:$3/canonical.jsonl"
+dlq: "file:$3/dlq.jsonl"
+metrics: {specs: [specs.json], store: "$2", dlq: "file:$3/metrics-dlq.jsonl"}
 runtime: {batch_messages: 200, checkpoint_interval: 50ms, progress_interval: 0}
 YAML
+}
+# An uninterrupted run gives the size of the events file that kill_loop.py measures progress by.
+write_pipeline clean.yaml "$(store_uri "$kind" clean "$work")" clean
+"$CANONRY" run --until-end clean.yaml 2>/dev/null
 
-RANDOM=${CANONRY_RESTART_SEED:-42}
-kills=0
-attempts=0
-while [ "$kills" -lt 10 ] && [ "$attempts" -lt 40 ]; do
-  attempts=$((attempts + 1))
-  "$CANONRY" run --until-end pipeline.yaml 2>/dev/null &
-  pid=$!
-  sleep "0.$(printf '%02d' $((5 + RANDOM % 30)))"
-  if kill -9 "$pid" 2>/dev/null; then
-    wait "$pid" 2>/dev/null || true
-    kills=$((kills + 1))
-  else
-    wait "$pid"
-    echo "FAIL: run $attempts finished before its kill; the input is too small for this machine" >&2
-    exit 1
-  fi
+# Kills land at moments of progress, so that all ten land mid-run however fast the machine; if a
+# run still finishes first, start over on a fresh store.
+seed=${CANONRY_RESTART_SEED:-42}
+for attempt in 1 2 3; do
+  rm -rf out
+  store=$(store_uri "$kind" "restart$attempt" "$work")
+  write_pipeline pipeline.yaml "$store" out
+  status=0
+  python3 "$CANONRY_SOURCE_DIR/tests/integration/kill_loop.py" --times 10 --seed $((seed + attempt)) \
+    --watch out/canonical.jsonl --total "$(stat -c %s clean/canonical.jsonl)" -- \
+    "$CANONRY" run --until-end pipeline.yaml || status=$?
+  [ "$status" -eq 3 ] || break
 done
-echo "killed $kills times"
+[ "$status" -eq 0 ] || { echo "FAIL: could not land ten kills mid-run" >&2; exit 1; }
 "$CANONRY" run --until-end pipeline.yaml 2>/dev/null
 
 for metric in orders_hourly units_10m; do

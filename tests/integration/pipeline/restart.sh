@@ -26,31 +26,21 @@ write_config "$work/clean.yaml" "$clean_state" "$work/clean" "$data" "$runtime"
 "$CANONRY" run --until-end "$work/clean.yaml"
 dump_state "$clean_state" >"$work/clean.state"
 
-faulted_state=$(state_uri "$kind" faulted "$work")
-write_config "$work/faulted.yaml" "$faulted_state" "$work/faulted" "$data" "$runtime"
-RANDOM=${CANONRY_RESTART_SEED:-42}
-kills=0
-attempts=0
-while [ "$kills" -lt 10 ] && [ "$attempts" -lt 40 ]; do
-  attempts=$((attempts + 1))
-  "$CANONRY" run --until-end "$work/faulted.yaml" 2>/dev/null &
-  pid=$!
-  sleep "0.$(printf '%02d' $((5 + RANDOM % 30)))"
-  if kill -9 "$pid" 2>/dev/null; then
-    wait "$pid" 2>/dev/null || true
-    kills=$((kills + 1))
-  else
-    wait "$pid"
-    # It finished before the kill: start over on fresh outputs, so that every kill lands mid-run.
-    echo "run $attempts finished before its kill; starting over"
-    rm -rf "$work/faulted"
-    faulted_state=$(state_uri "$kind" faulted "$work")
-    write_config "$work/faulted.yaml" "$faulted_state" "$work/faulted" "$data" "$runtime"
-    kills=0
-  fi
+# Kills land at moments of progress (kill_loop.py), so that all ten land mid-run however fast
+# the machine; if a run still finishes first, start over on fresh outputs.
+RANDOM_SEED=${CANONRY_RESTART_SEED:-42}
+for attempt in 1 2 3; do
+  rm -rf "$work/faulted"
+  faulted_state=$(state_uri "$kind" faulted "$work")
+  write_config "$work/faulted.yaml" "$faulted_state" "$work/faulted" "$data" "$runtime"
+  status=0
+  python3 "$CANONRY_SOURCE_DIR/tests/integration/kill_loop.py" --times 10 \
+    --seed $((RANDOM_SEED + attempt)) --watch "$work/faulted/canonical.jsonl" \
+    --total "$(stat -c %s "$work/clean/canonical.jsonl")" -- \
+    "$CANONRY" run --until-end "$work/faulted.yaml" || status=$?
+  [ "$status" -eq 3 ] || break
 done
-[ "$kills" -ge 10 ] || { echo "FAIL: could not land ten kills mid-run" >&2; exit 1; }
-echo "killed $kills times"
+[ "$status" -eq 0 ] || { echo "FAIL: could not land ten kills mid-run" >&2; exit 1; }
 "$CANONRY" run --until-end "$work/faulted.yaml"
 
 dump_state "$faulted_state" >"$work/faulted.state"
