@@ -7,6 +7,10 @@ CMAKE_FLAGS ?=
 # ccache keys on paths relative to the checkout, so a fresh clone anywhere reuses earlier builds.
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= true
+# libmongoc, initialised before main by a library constructor, keeps counters in a /dev/shm file
+# per process; the kill -9 tests leave hundreds behind, and a later process that reuses one's PID
+# gets a warning on stderr. The tests (and the demo) keep those counters in private memory.
+export MONGOC_DISABLE_SHM ?= 1
 
 .PHONY: all deps build demo test test-fast test-asan bench format fuzz clean
 
