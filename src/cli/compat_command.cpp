@@ -159,8 +159,9 @@ int run_compat(const CompatOptions& options) {
 
 Command add_compat(CLI::App& app) {
   auto options = std::make_shared<CompatOptions>();
-  CLI::App* sub = app.add_subcommand(
-      "compat", "whether a new JSON Schema may follow earlier versions (registry rules)");
+  CLI::App* sub = app.add_subcommand("compat",
+                                     "Whether a new schema (JSON Schema or Avro) may follow "
+                                     "earlier versions, by the schema registry's rules");
   sub->add_option("--mode", options->mode,
                   "NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, "
                   "FULL_TRANSITIVE")
