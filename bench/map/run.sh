@@ -39,21 +39,8 @@ fi
 INPUT_BYTES=$(stat -c %s "$INPUT")
 INPUT_DOCS=$(wc -l <"$INPUT")
 
-# run NAME COMMAND...: wall time (ms, from the clock), peak RSS (KiB) and CPU time (user + system,
-# from GNU time) of one run, appended to $OUT/NAME.runs. CPU time is also shown because the
-# machine is shared: a busy neighbour stretches wall time, not the CPU time a run needs.
-run() {
-  local name=$1
-  shift
-  local start end
-  start=$(date +%s%N)
-  if ! /usr/bin/time -f '%M %U %S' -o "$OUT/$name.rss" "$@"; then
-    echo "bench/map: $name failed: $*" >&2
-    return 1
-  fi
-  end=$(date +%s%N)
-  echo "$(((end - start) / 1000000)) $(tail -1 "$OUT/$name.rss")" >>"$OUT/$name.runs"
-}
+source bench/lib.sh
+run() { bench_run "$OUT" "$@"; }
 
 rm -f "$OUT"/*.runs "$OUT"/*.jsonl
 status=0
@@ -85,33 +72,7 @@ if ((${#outputs[@]} >= 2)); then
   python3 bench/map/compare.py "${limit[@]}" "${outputs[@]}" || status=1
 fi
 
-python3 - "$OUT" "$INPUT" "$INPUT_BYTES" "$INPUT_DOCS" "$JQ_VERSION" <<'EOF' | tee "$OUT/results.txt"
-import os, sys
-out, path, size, docs, jq_version = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-labels = {"canonry": "canonry map", "jq": jq_version, "python": "python3 (stdlib)"}
-best = {}
-for name in labels:
-    runs_path = os.path.join(out, name + ".runs")
-    if os.path.exists(runs_path):
-        runs = [line.split() for line in open(runs_path)]
-        fastest = min(runs, key=lambda r: int(r[0]))
-        best[name] = (int(fastest[0]) / 1000, max(int(r[1]) for r in runs), len(runs),
-                      float(fastest[2]) + float(fastest[3]))
-print(f"\nmap benchmark: {path}: {size / 1e6:.1f} MB, {docs} documents, "
-      f"{size / docs:.0f} bytes each, {os.cpu_count()} cores")
-print(f"{'tool':<18} {'runs':>4} {'wall s':>8} {'cpu s':>7} {'MB/s':>7} {'MB/cpu-s':>8} "
-      f"{'docs/s':>9} {'peak RSS MB':>11}  {'canonry speed-up (wall, cpu)':>28}")
-for name, label in labels.items():
-    if name not in best:
-        print(f"{label:<18} {'-':>4} {'n/a':>8}")
-        continue
-    seconds, rss, runs, cpu = best[name]
-    seconds, cpu = max(seconds, 1e-3), max(cpu, 1e-3)
-    ratio = "-"
-    if "canonry" in best and name != "canonry":
-        ratio = (f"{seconds / max(best['canonry'][0], 1e-3):.1f}x, "
-                 f"{cpu / max(best['canonry'][3], 1e-3):.1f}x")
-    print(f"{label:<18} {runs:>4} {seconds:>8.2f} {cpu:>7.2f} {size / 1e6 / seconds:>7.1f} "
-          f"{size / 1e6 / cpu:>8.1f} {docs / seconds:>9.0f} {rss / 1024:>11.1f}  {ratio:>28}")
-EOF
+python3 bench/report.py --out "$OUT" --items "$INPUT_DOCS" --item-name documents --bytes "$INPUT_BYTES" \
+  --title "map benchmark: $INPUT: $((INPUT_BYTES / 1000000)) MB, $INPUT_DOCS documents" \
+  "canonry=canonry map" "jq=$JQ_VERSION" "python=python3 (stdlib)" | tee "$OUT/results.txt"
 exit $status

@@ -42,19 +42,8 @@ dlq: "file:canonry/dlq.jsonl"
 runtime: {progress_interval: 0}
 YAML
 
-# run NAME COMMAND...: wall ms, then peak RSS KiB, user s, system s (GNU time), to $OUT/NAME.runs.
-run() {
-  local name=$1
-  shift
-  local start end
-  start=$(date +%s%N)
-  if ! /usr/bin/time -f '%M %U %S' -o "$OUT/$name.rss" "$@"; then
-    echo "bench/pipeline: $name failed: $*" >&2
-    return 1
-  fi
-  end=$(date +%s%N)
-  echo "$(((end - start) / 1000000)) $(tail -1 "$OUT/$name.rss")" >>"$OUT/$name.runs"
-}
+source bench/lib.sh
+run() { bench_run "$OUT" "$@"; }
 
 rm -f "$OUT"/*.runs
 status=0
@@ -80,33 +69,7 @@ if ((status == 0)); then
     status=1
 fi
 
-python3 - "$OUT" "$INPUT" "$INPUT_BYTES" "$INPUT_DOCS" <<'PY' | tee "$OUT/results.txt"
-import os, sys
-out, path, size, docs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-labels = {"canonry": "canonry run", "python": "python3 + sqlite3"}
-best = {}
-for name in labels:
-    runs_path = os.path.join(out, name + ".runs")
-    if os.path.exists(runs_path):
-        runs = [line.split() for line in open(runs_path)]
-        fastest = min(runs, key=lambda r: int(r[0]))
-        best[name] = (int(fastest[0]) / 1000, max(int(r[1]) for r in runs), len(runs),
-                      float(fastest[2]) + float(fastest[3]))
-print(f"\npipeline benchmark (file -> SQLite state + events file): {path}: {size / 1e6:.1f} MB, "
-      f"{docs} records, {os.cpu_count()} cores")
-print(f"{'tool':<18} {'runs':>4} {'wall s':>8} {'cpu s':>7} {'records/s':>10} "
-      f"{'records/cpu-s':>13} {'peak RSS MB':>11}  {'canonry speed-up (wall, cpu)':>28}")
-for name, label in labels.items():
-    if name not in best:
-        print(f"{label:<18} {'-':>4} {'n/a':>8}")
-        continue
-    seconds, rss, runs, cpu = best[name]
-    seconds, cpu = max(seconds, 1e-3), max(cpu, 1e-3)
-    ratio = "-"
-    if "canonry" in best and name != "canonry":
-        ratio = (f"{seconds / max(best['canonry'][0], 1e-3):.1f}x, "
-                 f"{cpu / max(best['canonry'][3], 1e-3):.1f}x")
-    print(f"{label:<18} {runs:>4} {seconds:>8.2f} {cpu:>7.2f} {docs / seconds:>10.0f} "
-          f"{docs / cpu:>13.0f} {rss / 1024:>11.1f}  {ratio:>28}")
-PY
+python3 bench/report.py --out "$OUT" --items "$INPUT_DOCS" --item-name records --bytes "$INPUT_BYTES" \
+  --title "pipeline benchmark (file -> SQLite state + events file): $INPUT: $((INPUT_BYTES / 1000000)) MB, $INPUT_DOCS records" \
+  "canonry=canonry run" "python=python3 + sqlite3" | tee "$OUT/results.txt"
 exit $status
