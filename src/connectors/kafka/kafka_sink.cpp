@@ -253,7 +253,10 @@ KafkaSink::Outcome KafkaSink::commit_transaction(Status& error) {
         list.get(), links_.at(partition.source).source->config().topic.c_str(), partition.partition)
         ->offset = position;
   }
-  for (auto& [source, list] : offsets_by_source) {
+  // The lambda below captures a plain local: clang 14 (the fuzz build's compiler) cannot capture
+  // a structured binding.
+  for (auto& [source, source_offsets] : offsets_by_source) {
+    rd_kafka_topic_partition_list_t* list = source_offsets.get();
     const Link& link = links_.at(source);
     GroupMetadata metadata =
         config_.role == "events"
@@ -262,7 +265,7 @@ KafkaSink::Outcome KafkaSink::commit_transaction(Status& error) {
     Outcome sent = call(
         "send offsets to transaction",
         [&] {
-          return rd_kafka_send_offsets_to_transaction(producer_.get(), list.get(), metadata.get(),
+          return rd_kafka_send_offsets_to_transaction(producer_.get(), list, metadata.get(),
                                                       kCallTimeoutMs);
         },
         error);
