@@ -99,6 +99,50 @@ TEST(QuantileSketch, MergesExactly) {
   EXPECT_EQ(back.quantile(0.5), whole.quantile(0.5));
 }
 
+// A sketch's buckets start sparse and turn dense past QuantileSketch::Buckets::kMaxSparse of
+// them or a count beyond 32 bits; whichever form each side is in, the quantiles and the bytes
+// are those of the same buckets.
+TEST(QuantileSketch, SparseAndDenseFormsAgree) {
+  for (int distinct : {1, 31, 32, 33, 200}) {
+    QuantileSketch one_by_one, merged;
+    for (int i = 0; i < distinct; ++i) {
+      double v = (i % 2 == 0 ? 1 : -1) * std::pow(1.05, i);  // one bucket each
+      one_by_one.add(v);
+      QuantileSketch single;
+      single.add(v);
+      merged.merge(single);
+    }
+    std::string x, y;
+    one_by_one.serialize(x);
+    merged.serialize(y);
+    EXPECT_EQ(x, y) << distinct;
+    for (double q : {0.0, 0.25, 0.5, 0.95, 1.0}) {
+      EXPECT_EQ(one_by_one.quantile(q), merged.quantile(q)) << distinct << " " << q;
+    }
+  }
+  // Doubling a sketch by merging it into a copy of itself takes its counts past 2^32.
+  QuantileSketch big;
+  big.add(3.0);
+  big.add(5.0);
+  big.add(-2.0);
+  for (int i = 0; i < 34; ++i) {
+    QuantileSketch copy = big;
+    big.merge(copy);
+  }
+  EXPECT_EQ(big.count(), uint64_t{3} << 34);
+  EXPECT_NEAR(big.quantile(0.0), -2.0, 0.02);
+  EXPECT_NEAR(big.quantile(0.5), 3.0, 0.03);
+  EXPECT_NEAR(big.quantile(1.0), 5.0, 0.05);
+  std::string bytes;
+  big.serialize(bytes);
+  QuantileSketch back;
+  std::string_view in = bytes;
+  ASSERT_TRUE(back.deserialize(in));
+  std::string again;
+  back.serialize(again);
+  EXPECT_EQ(bytes, again);
+}
+
 MetricSpec spec_of(const std::string& text) {
   auto specs = load_metric_specs_text(text, "test.json");
   EXPECT_TRUE(specs.is_ok()) << specs.status().message();

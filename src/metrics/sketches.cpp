@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace canonry::metrics {
 
@@ -54,6 +55,8 @@ void DistinctSketch::add_hash(uint64_t hash) {
     dense_->add_hash(hash);
     return;
   }
+  // Room for a small group's few values at once, instead of growing one by one.
+  if (exact_.empty()) exact_.reserve(4);
   auto at = std::lower_bound(exact_.begin(), exact_.end(), hash);
   if (at != exact_.end() && *at == hash) return;
   exact_.insert(at, hash);
@@ -141,19 +144,86 @@ double representative(int32_t index) {
 
 }  // namespace
 
+namespace {
+
+constexpr uint64_t kCountMask = 0xffffffffu;
+
+uint64_t sparse_cell(int32_t index, uint64_t count) {
+  return (uint64_t{static_cast<uint32_t>(index) ^ 0x80000000u} << 32) | count;
+}
+
+int32_t sparse_index(uint64_t cell) {
+  return static_cast<int32_t>(static_cast<uint32_t>(cell >> 32) ^ 0x80000000u);
+}
+
+}  // namespace
+
+template <typename Visit>
+void QuantileSketch::Buckets::for_each(Visit&& visit) const {
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (!dense) {
+      if (visit(sparse_index(cells[i]), cells[i] & kCountMask)) return;
+    } else if (cells[i] != 0) {
+      if (visit(offset + static_cast<int32_t>(i), cells[i])) return;
+    }
+  }
+}
+
+template <typename Visit>
+void QuantileSketch::Buckets::for_each_descending(Visit&& visit) const {
+  for (size_t i = cells.size(); i-- > 0;) {
+    if (!dense) {
+      if (visit(sparse_index(cells[i]), cells[i] & kCountMask)) return;
+    } else if (cells[i] != 0) {
+      if (visit(offset + static_cast<int32_t>(i), cells[i])) return;
+    }
+  }
+}
+
+int32_t QuantileSketch::Buckets::last_index() const {
+  return dense ? offset + static_cast<int32_t>(cells.size()) - 1 : sparse_index(cells.back());
+}
+
+void QuantileSketch::Buckets::densify() {
+  std::vector<uint64_t> sparse;
+  sparse.swap(cells);
+  dense = true;
+  offset = sparse_index(sparse.front());
+  cells.assign(static_cast<size_t>(sparse_index(sparse.back()) - offset) + 1, 0);
+  for (uint64_t cell : sparse)
+    cells[static_cast<size_t>(sparse_index(cell) - offset)] = cell & kCountMask;
+}
+
 void QuantileSketch::Buckets::add(int32_t index, uint64_t n) {
-  if (counts.empty()) {
+  if (!dense) {
+    const uint64_t key = sparse_cell(index, 0);
+    // Room for a small group's few buckets at once, instead of growing one by one.
+    if (cells.empty()) cells.reserve(4);
+    auto at = std::lower_bound(cells.begin(), cells.end(), key);
+    if (at != cells.end() && (*at >> 32) == (key >> 32)) {
+      if ((*at & kCountMask) + n <= kCountMask) {
+        *at += n;
+        return;
+      }
+    } else if (cells.size() < kMaxSparse && n <= kCountMask) {
+      cells.insert(at, key | n);
+      return;
+    }
+    if (!cells.empty()) densify();
+  }
+  if (cells.empty()) {
+    dense = true;
     offset = index;
-    counts.push_back(n);
+    cells.push_back(n);
     return;
   }
   if (index < offset) {
-    counts.insert(counts.begin(), static_cast<size_t>(offset - index), 0);
+    cells.insert(cells.begin(), static_cast<size_t>(offset - index), 0);
     offset = index;
-  } else if (index >= offset + static_cast<int32_t>(counts.size())) {
-    counts.resize(static_cast<size_t>(index - offset) + 1, 0);
+  } else if (index >= offset + static_cast<int32_t>(cells.size())) {
+    cells.resize(static_cast<size_t>(index - offset) + 1, 0);
   }
-  counts[static_cast<size_t>(index - offset)] += n;
+  cells[static_cast<size_t>(index - offset)] += n;
 }
 
 void QuantileSketch::add(double value) {
@@ -169,16 +239,14 @@ void QuantileSketch::add(double value) {
 }
 
 void QuantileSketch::merge(const QuantileSketch& other) {
-  for (size_t i = 0; i < other.positive_.counts.size(); ++i) {
-    if (other.positive_.counts[i] != 0) {
-      positive_.add(other.positive_.offset + static_cast<int32_t>(i), other.positive_.counts[i]);
-    }
-  }
-  for (size_t i = 0; i < other.negative_.counts.size(); ++i) {
-    if (other.negative_.counts[i] != 0) {
-      negative_.add(other.negative_.offset + static_cast<int32_t>(i), other.negative_.counts[i]);
-    }
-  }
+  other.positive_.for_each([&](int32_t index, uint64_t n) {
+    positive_.add(index, n);
+    return false;
+  });
+  other.negative_.for_each([&](int32_t index, uint64_t n) {
+    negative_.add(index, n);
+    return false;
+  });
   zero_ += other.zero_;
   count_ += other.count_;
 }
@@ -191,19 +259,24 @@ double QuantileSketch::quantile(double q) const {
   rank = std::min(rank, count_ - 1);
   uint64_t seen = 0;
   // Ascending values: negatives from the largest magnitude down, zeros, then positives up.
-  for (size_t i = negative_.counts.size(); i-- > 0;) {
-    seen += negative_.counts[i];
-    if (seen > rank) return -representative(negative_.offset + static_cast<int32_t>(i));
-  }
+  std::optional<double> found;
+  negative_.for_each_descending([&](int32_t index, uint64_t n) {
+    seen += n;
+    if (seen > rank) found = -representative(index);
+    return found.has_value();
+  });
+  if (found) return *found;
   seen += zero_;
   if (seen > rank) return 0.0;
-  for (size_t i = 0; i < positive_.counts.size(); ++i) {
-    seen += positive_.counts[i];
-    if (seen > rank) return representative(positive_.offset + static_cast<int32_t>(i));
-  }
-  return positive_.counts.empty()
-             ? 0.0
-             : representative(positive_.offset + static_cast<int32_t>(positive_.counts.size()) - 1);
+  if (positive_.empty()) return 0.0;
+  // Past the last bucket only when the stored count exceeds the buckets': the largest then.
+  int32_t at = positive_.last_index();
+  positive_.for_each([&](int32_t index, uint64_t n) {
+    seen += n;
+    if (seen > rank) at = index;
+    return seen > rank;
+  });
+  return representative(at);
 }
 
 // Non-empty buckets only, each as (index - previous index, count) in LEB128 varints: a group's
@@ -236,18 +309,21 @@ void QuantileSketch::serialize(std::string& out) const {
   put_varint(out, zero_);
   for (const Buckets* b : {&positive_, &negative_}) {
     uint64_t used = 0;
-    for (uint64_t c : b->counts) used += c != 0;
+    b->for_each([&](int32_t, uint64_t) {
+      ++used;
+      return false;
+    });
     put_varint(out, used);
     int64_t previous = 0;
-    for (size_t i = 0; i < b->counts.size(); ++i) {
-      if (b->counts[i] == 0) continue;
-      int64_t index = b->offset + static_cast<int64_t>(i);
+    b->for_each([&](int32_t at, uint64_t n) {
+      int64_t index = at;
       // Zigzag: the first index may be negative (values below 1).
       int64_t delta = index - previous;
       put_varint(out, (static_cast<uint64_t>(delta) << 1) ^ static_cast<uint64_t>(delta >> 63));
-      put_varint(out, b->counts[i]);
+      put_varint(out, n);
       previous = index;
-    }
+      return false;
+    });
   }
 }
 

@@ -62,11 +62,30 @@ class QuantileSketch {
   bool deserialize(std::string_view& in);
 
  private:
-  // Counts of buckets [offset, offset + counts.size()).
+  // The non-empty buckets of one sign. Most groups of a metric see a few values spread over a
+  // few hundred buckets, so the buckets start sparse: `cells` holds (index, count) pairs packed
+  // as (index + 2^31) << 32 | count, sorted by index, while there are at most kMaxSparse of them
+  // and each count fits 32 bits. Beyond, they turn dense: `cells` holds the counts of buckets
+  // [offset, offset + cells.size()). Either form holds the same buckets and counts, so
+  // quantiles, merges and the serialised bytes do not depend on it.
   struct Buckets {
+    static constexpr size_t kMaxSparse = 32;
+    bool dense = false;
     int32_t offset = 0;
-    std::vector<uint64_t> counts;
+    std::vector<uint64_t> cells;
     void add(int32_t index, uint64_t n);
+    bool empty() const { return cells.empty(); }
+    // Calls visit(index, count) for the non-empty buckets by ascending (descending) index until
+    // it returns true.
+    template <typename Visit>
+    void for_each(Visit&& visit) const;
+    template <typename Visit>
+    void for_each_descending(Visit&& visit) const;
+    // The largest non-empty index (only when !empty()).
+    int32_t last_index() const;
+
+   private:
+    void densify();
   };
   Buckets positive_;
   Buckets negative_;  // by the index of |x|
