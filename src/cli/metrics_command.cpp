@@ -121,7 +121,7 @@ void aggregate_part(const std::string& input, const Part& part,
   }
   result.taken.resize(specs.size());
   auto reader = part.bytes.empty() ? formats::open_reader(input, reader_options)
-                                   : formats::open_memory_reader(part.bytes, input, reader_options);
+                                   : formats::open_mapped_reader(part.bytes, input, reader_options);
   if (!reader) {
     result.failure = reader.status();
     return;

@@ -38,7 +38,15 @@ Result<std::unique_ptr<ByteSource>> ByteSource::open(const std::string& path, si
 
 std::unique_ptr<ByteSource> ByteSource::from_memory(std::string_view bytes, size_t chunk_bytes) {
   auto source = std::unique_ptr<ByteSource>(new ByteSource(-1, false, chunk_bytes));
-  source->memory_.assign(bytes);
+  source->copied_.assign(bytes);
+  source->memory_ = source->copied_;
+  source->path_ = "memory";
+  return source;
+}
+
+std::unique_ptr<ByteSource> ByteSource::over_memory(std::string_view bytes, size_t chunk_bytes) {
+  auto source = std::unique_ptr<ByteSource>(new ByteSource(-1, false, chunk_bytes));
+  source->memory_ = bytes;
   source->path_ = "memory";
   return source;
 }

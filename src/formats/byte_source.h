@@ -23,6 +23,8 @@ class ByteSource {
   static Result<std::unique_ptr<ByteSource>> open(const std::string& path, size_t chunk_bytes);
   // Reads from a copy of `bytes`, in chunks as from a file.
   static std::unique_ptr<ByteSource> from_memory(std::string_view bytes, size_t chunk_bytes);
+  // The same without the copy: `bytes` (a mapped file) must outlive the source.
+  static std::unique_ptr<ByteSource> over_memory(std::string_view bytes, size_t chunk_bytes);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
@@ -48,7 +50,8 @@ class ByteSource {
 
   int fd_ = -1;  // -1: reading from memory_
   bool owns_fd_ = false;
-  std::string memory_;
+  std::string copied_;       // from_memory's copy
+  std::string_view memory_;  // copied_, or over_memory's bytes
   size_t memory_read_ = 0;
   std::string path_;
   std::unique_ptr<char[]> buffer_;

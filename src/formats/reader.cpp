@@ -116,4 +116,11 @@ Result<std::unique_ptr<RecordReader>> open_memory_reader(std::string_view bytes,
   return open_source(ByteSource::from_memory(bytes, options.read_chunk_bytes), name, options);
 }
 
+Result<std::unique_ptr<RecordReader>> open_mapped_reader(std::string_view bytes,
+                                                         const std::string& name,
+                                                         ReaderOptions options) {
+  if (options.read_chunk_bytes == 0) options.read_chunk_bytes = ReaderOptions().read_chunk_bytes;
+  return open_source(ByteSource::over_memory(bytes, options.read_chunk_bytes), name, options);
+}
+
 }  // namespace canonry::formats

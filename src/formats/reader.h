@@ -97,5 +97,9 @@ Result<std::unique_ptr<RecordReader>> open_reader(const std::string& path, Reade
 Result<std::unique_ptr<RecordReader>> open_memory_reader(std::string_view bytes,
                                                          const std::string& name,
                                                          ReaderOptions options);
+// The same without the copy, for a part of a mapped file: `bytes` must outlive the reader.
+Result<std::unique_ptr<RecordReader>> open_mapped_reader(std::string_view bytes,
+                                                         const std::string& name,
+                                                         ReaderOptions options);
 
 }  // namespace canonry::formats
