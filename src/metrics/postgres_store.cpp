@@ -80,7 +80,7 @@ Result<std::unique_ptr<Store>> open_postgres_store(const std::string& uri) {
   }
   // Concurrent first uses may race on CREATE TABLE IF NOT EXISTS; notices about existing tables
   // are noise.
-  PQexec(conn, "SET client_min_messages = warning");
+  PQclear(PQexec(conn, "SET client_min_messages = warning"));
   return std::unique_ptr<Store>(new PostgresStore(conn));
 }
 

@@ -3,6 +3,9 @@ set -euo pipefail
 : "${CANONRY:?run through ctest, which sets CANONRY}"
 : "${CANONRY_SOURCE_DIR:?run through ctest}"
 EXAMPLE="$CANONRY_SOURCE_DIR/examples/orders"
+# The commands' stderr (summary lines) goes to canonry.log in the test's folder; when one fails,
+# the test shows why.
+trap 'status=$?; if [ -s canonry.log ]; then echo "FAIL (exit $status), canonry said:" >&2; tail -30 canonry.log >&2; fi' ERR
 
 # store_uri KIND NAME WORK: a fresh, empty metrics store of that kind (a new database on the
 # postgres or clickhouse service).

@@ -58,12 +58,12 @@ dump_all() {
 errors_of() { python3 -c 'import json,sys; [print(json.dumps(json.loads(l)["error"], sort_keys=True)) for l in open(sys.argv[1])]' "$1"; }
 
 head -120 orders.jsonl >data.jsonl
-"$CANONRY" run --until-end pipeline.yaml 2>/dev/null
+"$CANONRY" run --until-end pipeline.yaml 2>>canonry.log
 cat orders.jsonl >data.jsonl
-"$CANONRY" run --until-end pipeline.yaml 2>/dev/null
+"$CANONRY" run --until-end pipeline.yaml 2>>canonry.log
 
 "$CANONRY" metrics --spec specs.json --map "$EXAMPLE/mappings/shop_v1.json" --dlq batch.dlq \
-  orders.jsonl >batch.rows 2>/dev/null
+  orders.jsonl >batch.rows 2>>canonry.log
 dump_all >stream.rows
 same "canonry run with metrics: stores the rows canonry metrics prints" batch.rows stream.rows
 grep -q '"step":"late"' batch.dlq || { echo "FAIL: no late record, the test shows nothing" >&2; exit 1; }
@@ -71,7 +71,7 @@ errors_of batch.dlq >batch.errors
 errors_of out/metrics-dlq.jsonl >stream.errors
 same "and sends the same records to the DLQ as late" batch.errors stream.errors
 
-"$CANONRY" run --until-end pipeline.yaml 2>/dev/null
+"$CANONRY" run --until-end pipeline.yaml 2>>canonry.log
 dump_all >again.rows
 same "a third run changes no row" batch.rows again.rows
 errors_of out/metrics-dlq.jsonl >again.errors

@@ -35,7 +35,7 @@ cat >specs.json <<'JSON'
   "measures": [{"name": "units", "agg": "sum", "field": "$.line_items[*].quantity"}], "lateness": "1m"}]
 JSON
 "$CANONRY" metrics --spec specs.json --map "$EXAMPLE/mappings/shop_v1.json" --dlq batch.dlq \
-  orders.jsonl >batch.rows 2>/dev/null
+  orders.jsonl >batch.rows 2>>canonry.log
 grep -q '"step":"late"' batch.dlq || { echo "FAIL: no late record, the test shows nothing" >&2; exit 1; }
 
 # write_pipeline FILE STORE OUT: the pipeline, with its metrics in STORE and its files under OUT.
@@ -53,7 +53,7 @@ YAML
 }
 # An uninterrupted run gives the size of the events file that kill_loop.py measures progress by.
 write_pipeline clean.yaml "$(store_uri "$kind" clean "$work")" clean
-"$CANONRY" run --until-end clean.yaml 2>/dev/null
+"$CANONRY" run --until-end clean.yaml 2>>canonry.log
 
 # Kills land at moments of progress, so that all ten land mid-run however fast the machine; if a
 # run still finishes first, start over on a fresh store.
@@ -69,7 +69,7 @@ for attempt in 1 2 3; do
   [ "$status" -eq 3 ] || break
 done
 [ "$status" -eq 0 ] || { echo "FAIL: could not land ten kills mid-run" >&2; exit 1; }
-"$CANONRY" run --until-end pipeline.yaml 2>/dev/null
+"$CANONRY" run --until-end pipeline.yaml 2>>canonry.log
 
 for metric in orders_hourly units_10m; do
   "$CANONRY" metrics dump --store "$store" --metric "$metric"

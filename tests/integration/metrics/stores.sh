@@ -34,9 +34,9 @@ dump_all() {
   done
 }
 
-"$CANONRY" metrics --spec specs.json "${map[@]}" part1.jsonl part2.jsonl >expected.rows 2>/dev/null
+"$CANONRY" metrics --spec specs.json "${map[@]}" part1.jsonl part2.jsonl >expected.rows 2>>canonry.log
 "$CANONRY" metrics --spec specs.json "${map[@]}" --store "$store" part1.jsonl part2.jsonl \
-  >backfill.rows 2>/dev/null
+  >backfill.rows 2>>canonry.log
 same "a backfill prints the rows of canonry metrics" expected.rows backfill.rows
 dump_all >dump1.rows
 same "the store dumps the same rows, partials of two inputs merged" expected.rows dump1.rows
@@ -54,7 +54,7 @@ kept = [l for i, l in enumerate(lines) if i in (0, len(lines) - 1) or '"status":
 assert len(kept) < len(lines)
 open("part1.jsonl", "w").writelines(kept)
 PY
-"$CANONRY" metrics --spec specs.json "${map[@]}" part1.jsonl part2.jsonl >expected3.rows 2>/dev/null
+"$CANONRY" metrics --spec specs.json "${map[@]}" part1.jsonl part2.jsonl >expected3.rows 2>>canonry.log
 "$CANONRY" metrics --spec specs.json "${map[@]}" --store "$store" part1.jsonl >/dev/null 2>&1
 dump_all >dump3.rows
 same "re-running one input over its range replaces that input's rows" expected3.rows dump3.rows
