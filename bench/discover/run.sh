@@ -44,21 +44,8 @@ if [ ! -s "$INPUT" ]; then
   mv "$INPUT.tmp.$$" "$INPUT"
 fi
 
-# run NAME COMMAND...: wall time (ms), then peak RSS (KiB), user and system CPU seconds from GNU
-# time, appended to $OUT/NAME.runs. CPU time is shown too because the machine is shared: a busy
-# neighbour stretches wall time, not the CPU time a run needs.
-run() {
-  local name=$1
-  shift
-  local start end
-  start=$(date +%s%N)
-  if ! /usr/bin/time -f '%M %U %S' -o "$OUT/$name.time" "$@"; then
-    echo "bench/discover: $name failed: $*" >&2
-    return 1
-  fi
-  end=$(date +%s%N)
-  echo "$(((end - start) / 1000000)) $(tail -1 "$OUT/$name.time")" >>"$OUT/$name.runs"
-}
+source bench/lib.sh
+run() { bench_run "$OUT" "$@"; }
 
 rm -f "$OUT"/*.runs
 status=0
