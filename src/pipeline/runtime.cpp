@@ -74,19 +74,38 @@ class SinkQueue {
 };
 
 // Retries with exponential backoff (50 ms doubling to 5 s) until ok, `limit` is spent, or `abort`.
+// When the limit is spent the last error says so, since that ends the run.
 template <typename Call>
 Status retry(Call call, milliseconds limit, const std::atomic<bool>& abort,
              std::atomic<uint64_t>& errors) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + limit;
   milliseconds backoff(50);
-  while (true) {
+  for (int attempts = 1;; ++attempts) {
     Status status = call();
     if (status) return status;
     errors.fetch_add(1, std::memory_order_relaxed);
-    if (abort.load() || std::chrono::steady_clock::now() + backoff > deadline) return status;
+    if (abort.load()) return status;
+    if (std::chrono::steady_clock::now() + backoff > deadline) {
+      auto spent =
+          std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - started);
+      char given_up[160];
+      std::snprintf(given_up, sizeof given_up,
+                    " (still failing after %d attempts in %.1fs; runtime.sink_retry_limit is "
+                    "%.1fs)",
+                    attempts, static_cast<double>(spent.count()) / 1e3,
+                    static_cast<double>(limit.count()) / 1e3);
+      return Status(status.code(), status.message() + given_up);
+    }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, milliseconds(5000));
   }
+}
+
+// "DESCRIPTION: message", unless the message already names it (stores put their URI in errors).
+Status located(const std::string& description, const Status& status) {
+  if (status.message().starts_with(description)) return status;
+  return Status(status.code(), description + ": " + status.message());
 }
 
 }  // namespace
@@ -188,7 +207,7 @@ struct Runtime::Impl::SinkWorker {
     Status status = retry([&] { return sink.apply(batch); },
                           runtime.config.runtime.sink_retry_limit, runtime.failed, stats.errors);
     if (!status) {
-      runtime.fail(Status(status.code(), sink.describe() + ": " + status.message()));
+      runtime.fail(located(sink.describe(), status));
       return;
     }
     applied[batch.partition] = batch.next_offset;
@@ -231,8 +250,7 @@ struct Runtime::Impl::SinkWorker {
           case SinkItem::Kind::kFlush:
           case SinkItem::Kind::kStop: {
             Status status = flush_now();
-            if (!status)
-              runtime.fail(Status(status.code(), sink.describe() + ": " + status.message()));
+            if (!status) runtime.fail(located(sink.describe(), status));
             item->done->set_value(status);
             if (item->kind == SinkItem::Kind::kStop) return;
             break;
@@ -251,7 +269,7 @@ struct Runtime::Impl::SinkWorker {
       }
       if (dirty && runtime.clock->monotonic_ns() - last_flush_ns >= interval_ns) {
         Status status = flush_now();
-        if (!status) runtime.fail(Status(status.code(), sink.describe() + ": " + status.message()));
+        if (!status) runtime.fail(located(sink.describe(), status));
       }
     }
   }
@@ -265,10 +283,17 @@ namespace {
 // What a partition thread knows about source keys beyond the state store: the raw documents and
 // canonical keys its own messages produced, which may not be applied yet. Entries below the state
 // store's flushed position are dropped once there are many (the store has them by then).
+// Lookups in the store are retried as sink writes are (an unreachable store says nothing about
+// the record, so the record must not go to the DLQ for it); one that still fails ends the run.
 class KeyCache final : public formats::RawDocumentStore {
  public:
-  KeyCache(StateStore* store, PartitionKey partition)
-      : store_(store), partition_(std::move(partition)) {}
+  struct RetryPolicy {
+    milliseconds limit;
+    const std::atomic<bool>* abort;
+    std::atomic<uint64_t>* errors;
+  };
+  KeyCache(StateStore* store, PartitionKey partition, RetryPolicy retry)
+      : store_(store), partition_(std::move(partition)), retry_(retry) {}
 
   struct Known {
     std::optional<std::string> raw;            // the last raw document
@@ -284,7 +309,8 @@ class KeyCache final : public formats::RawDocumentStore {
       return it->second.raw;
     }
     if (store_ == nullptr) return std::nullopt;
-    auto stored = store_->raw_document_before(partition_, key_json, offset_);
+    auto stored =
+        lookup([&] { return store_->raw_document_before(partition_, key_json, offset_); });
     if (!stored) {
       lookup_error = stored.take_status();
       return std::nullopt;
@@ -310,7 +336,7 @@ class KeyCache final : public formats::RawDocumentStore {
     auto it = known_.find(std::string(source_key_json));
     if (it != known_.end() && it->second.canonical_key) return it->second.canonical_key;
     if (store_ == nullptr) return std::optional<std::string>();
-    return store_->canonical_key(partition_.source, source_key_json);
+    return lookup([&] { return store_->canonical_key(partition_.source, source_key_json); });
   }
 
   void set_offset(int64_t offset) { offset_ = offset; }
@@ -326,11 +352,25 @@ class KeyCache final : public formats::RawDocumentStore {
 
   // The key the decoder stored a raw document under for the current message, if it did.
   std::optional<std::string> put_key;
-  // A failed store lookup: the message goes to the DLQ with it rather than being mis-decoded.
+  // A store lookup that failed after its retries: the run ends with it rather than mis-decoding
+  // the message.
   Status lookup_error;
 
  private:
   static constexpr size_t kPruneAbove = 100000;
+
+  template <typename Call>
+  Result<std::optional<std::string>> lookup(Call call) {
+    Result<std::optional<std::string>> found = std::optional<std::string>();
+    Status status = retry(
+        [&] {
+          found = call();
+          return found.status();
+        },
+        retry_.limit, *retry_.abort, *retry_.errors);
+    if (!status) return located(store_->describe(), status);
+    return found;
+  }
 
   Known& touch(std::string_view key_json) {
     Known& known = known_[std::string(key_json)];
@@ -341,6 +381,7 @@ class KeyCache final : public formats::RawDocumentStore {
 
   StateStore* store_;
   PartitionKey partition_;
+  RetryPolicy retry_;
   int64_t offset_ = 0;
   std::unordered_map<std::string, Known> known_;
   std::deque<std::pair<int64_t, std::string>> order_;
@@ -379,7 +420,8 @@ struct Runtime::Impl::PartitionWorker {
         key{source.config.name, partition},
         reader(std::move(reader)),
         stats(runtime.stats.partition(key)),
-        cache(runtime.config.state.get(), key),
+        cache(runtime.config.state.get(), key,
+              {runtime.config.runtime.sink_retry_limit, &runtime.failed, &stats.errors}),
         decoder(decoder_options(source.config.format, &cache)),
         has_deletes(source.config.format != formats::Format::kJson &&
                     source.config.format != formats::Format::kBson) {}
@@ -467,7 +509,7 @@ struct Runtime::Impl::PartitionWorker {
       return;  // kSkipped
     }
     if (!cache.lookup_error.is_ok()) {
-      dead_letter(entry, mapping::Step::kDecode, cache.lookup_error, {}, record);
+      runtime.fail(cache.lookup_error);
       return;
     }
     if (outcome == formats::MessageDecoder::Outcome::kError) {
@@ -498,7 +540,7 @@ struct Runtime::Impl::PartitionWorker {
       if (canonical.empty() && !source_key.empty()) {
         auto found = cache.canonical(source_key);
         if (!found) {
-          dead_letter(entry, mapping::Step::kMap, found.status(), {}, record);
+          runtime.fail(found.take_status());
           return;
         }
         if (*found) canonical = **found;
@@ -581,7 +623,11 @@ struct Runtime::Impl::PartitionWorker {
       if (batch->entries.empty() && !input.messages.empty()) {
         batch_opened_ns = runtime.clock->monotonic_ns();
       }
-      for (const Message& message : input.messages) process(message);
+      for (const Message& message : input.messages) {
+        process(message);
+        if (runtime.failed.load()) break;  // nothing after a failure is dispatched
+      }
+      if (runtime.failed.load()) break;
       if (auto lag = reader->lag()) stats.lag.store(*lag, std::memory_order_relaxed);
       bool full = batch->entries.size() >= options.batch_messages;
       bool lingered = runtime.clock->monotonic_ns() - batch_opened_ns >= linger_ns;

@@ -3,8 +3,10 @@
 // set-based statements per batch. See README.md.
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
+#include <string_view>
 
 #include "pipeline/connector.h"
 
@@ -18,9 +20,11 @@ using pipeline::PartitionKey;
 using pipeline::StateStore;
 
 // Created once per database; the advisory lock keeps processes that start together from racing on
-// CREATE TABLE IF NOT EXISTS (which is not atomic in PostgreSQL's catalogs).
+// CREATE TABLE IF NOT EXISTS (which is not atomic in PostgreSQL's catalogs). It is the
+// transaction's, so that a failure half-way cannot leave it held by the session.
 constexpr const char* kSchema = R"sql(
-SELECT pg_advisory_lock(7462011);
+BEGIN;
+SELECT pg_advisory_xact_lock(7462011);
 CREATE TABLE IF NOT EXISTS canonry_entities (
   subject TEXT NOT NULL, key TEXT NOT NULL, document TEXT,
   source TEXT NOT NULL, partition INTEGER NOT NULL, position BIGINT NOT NULL,
@@ -36,10 +40,11 @@ CREATE TABLE IF NOT EXISTS canonry_raw_documents (
 CREATE TABLE IF NOT EXISTS canonry_positions (
   source TEXT NOT NULL, partition INTEGER NOT NULL, position BIGINT NOT NULL,
   PRIMARY KEY (source, partition));
-SELECT pg_advisory_unlock(7462011);
+COMMIT;
 )sql";
 
-// Each batch is copied into this table of the session, then applied by set-based statements.
+// Each batch is copied into this table of the session, then applied by set-based statements. A
+// temporary table dies with its session: every new writer connection creates it again.
 constexpr const char* kBatchTable = R"sql(
 CREATE TEMP TABLE IF NOT EXISTS canonry_batch (
   seq INTEGER, kind "char", key TEXT, document TEXT, source_key TEXT, raw TEXT,
@@ -105,9 +110,8 @@ class PostgresStateStore final : public StateStore {
 
   Status open(const pipeline::SinkContext& context) override {
     clock_ = context.clock != nullptr ? context.clock : &pipeline::system_clock();
-    CANONRY_RETURN_IF_ERROR(connect(writer_));
-    CANONRY_RETURN_IF_ERROR(exec(writer_, kSchema, PGRES_TUPLES_OK));
-    CANONRY_RETURN_IF_ERROR(exec(writer_, kBatchTable, PGRES_COMMAND_OK));
+    CANONRY_RETURN_IF_ERROR(ensure_writer());
+    CANONRY_RETURN_IF_ERROR(exec(writer_, kSchema, PGRES_COMMAND_OK));
     return connect(reader_);
   }
 
@@ -123,13 +127,16 @@ class PostgresStateStore final : public StateStore {
 
   Status apply(const Batch& batch) override {
     Status status = apply_batch(batch);
-    if (!status) {
-      // A broken connection is reset here so that the runtime's retry finds a working one.
-      if (PQstatus(writer_) != CONNECTION_OK) {
-        PQreset(writer_);
-        if (PQstatus(writer_) == CONNECTION_OK) exec(writer_, kBatchTable, PGRES_COMMAND_OK);
-      } else {
-        exec(writer_, "ROLLBACK", PGRES_COMMAND_OK);
+    if (!status && writer_ != nullptr) {
+      // The runtime retries the batch: it must find no transaction open and no COPY under way.
+      // A connection that cannot even roll back (the server went away or restarted) is dropped,
+      // and the retry opens a new session.
+      bool usable = PQstatus(writer_) == CONNECTION_OK &&
+                    (PQtransactionStatus(writer_) == PQTRANS_IDLE ||
+                     exec(writer_, "ROLLBACK", PGRES_COMMAND_OK).is_ok());
+      if (!usable) {
+        PQfinish(writer_);
+        writer_ = nullptr;
       }
     }
     return status;
@@ -197,26 +204,59 @@ class PostgresStateStore final : public StateStore {
 
  private:
   Status error(PGconn* connection) const {
-    std::string message = connection != nullptr ? PQerrorMessage(connection) : "not connected";
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
-      message.pop_back();
+    // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
+    // an error here is one line, its parts joined by "; ".
+    std::string_view text = connection != nullptr ? PQerrorMessage(connection) : "not connected";
+    std::string message;
+    while (!text.empty()) {
+      size_t end = std::min(text.find('\n'), text.size());
+      std::string_view line = text.substr(0, end);
+      text.remove_prefix(std::min(end + 1, text.size()));
+      while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
+      while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
+      if (line.empty()) continue;
+      if (!message.empty()) message += "; ";
+      message += line;
     }
     return Status(ErrorCode::kIo, description_ + ": " + message);
   }
 
+  // A new session. libpq waits for ever by default: on a connect to a host that does not answer,
+  // and on a socket whose peer vanished without closing it (a crashed host, a dropped network
+  // path). These defaults bound both, so that a call fails and the runtime's retries and
+  // runtime.sink_retry_limit decide; the URI's own parameters come last and win.
   Status connect(PGconn*& connection) {
     PQfinish(connection);
-    connection = PQconnectdb(uri_.c_str());
-    if (PQstatus(connection) != CONNECTION_OK) return error(connection);
-    return exec(connection, "SET client_min_messages = warning", PGRES_COMMAND_OK);
+    static constexpr const char* keywords[] = {
+        "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+        "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+    const char* values[] = {"10", "1", "10", "5", "3", "30000", uri_.c_str(), nullptr};
+    connection = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+    Status status = PQstatus(connection) == CONNECTION_OK
+                        ? exec(connection, "SET client_min_messages = warning", PGRES_COMMAND_OK)
+                        : error(connection);
+    if (!status) {
+      PQfinish(connection);
+      connection = nullptr;
+    }
+    return status;
+  }
+
+  // The writer's session: a connection with the batch table. A connection that broke is
+  // replaced rather than reset, so the session is always set up the same way.
+  Status ensure_writer() {
+    if (writer_ != nullptr && PQstatus(writer_) == CONNECTION_OK) return Status::ok();
+    CANONRY_RETURN_IF_ERROR(connect(writer_));
+    Status status = exec(writer_, kBatchTable, PGRES_COMMAND_OK);
+    if (!status) {
+      PQfinish(writer_);
+      writer_ = nullptr;
+    }
+    return status;
   }
 
   Status ensure_connected(PGconn*& connection) {
     if (connection != nullptr && PQstatus(connection) == CONNECTION_OK) return Status::ok();
-    if (connection != nullptr) {
-      PQreset(connection);
-      if (PQstatus(connection) == CONNECTION_OK) return Status::ok();
-    }
     return connect(connection);
   }
 
@@ -258,7 +298,7 @@ class PostgresStateStore final : public StateStore {
   }
 
   Status apply_batch(const Batch& batch) {
-    CANONRY_RETURN_IF_ERROR(ensure_connected(writer_));
+    CANONRY_RETURN_IF_ERROR(ensure_writer());
     const std::string source = literal(batch.partition.source);
     const std::string partition = std::to_string(batch.partition.partition);
     const std::string subject = literal(batch.subject);
