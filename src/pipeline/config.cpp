@@ -85,11 +85,21 @@ class Loader {
                      [](const auto& entry) { return find_config_section(entry.first); })) {
       fail(root, "state", "a pipeline needs state, events or metrics to write to");
     }
+    context_.take_pipeline_dlq = [&config]() -> std::unique_ptr<Sink> {
+      for (auto it = config.sinks.begin(); it != config.sinks.end(); ++it) {
+        if ((*it)->role() != "dlq") continue;
+        std::unique_ptr<Sink> dlq = std::move(*it);
+        config.sinks.erase(it);
+        return dlq;
+      }
+      return nullptr;
+    };
     for (const auto& [key, node] : entries) {
       if (const SectionHandler* handler = find_config_section(key)) {
         for (auto& added : (*handler)(node, context_)) config.sinks.push_back(std::move(added));
       }
     }
+    context_.take_pipeline_dlq = nullptr;  // it refers to `config`, which is returned
     return config;
   }
 

@@ -19,6 +19,12 @@ struct SectionContext {
   std::string file;  // the config file, as given
   // Resolves a path relative to the config file's folder (absolute paths stay as they are).
   std::function<std::string(const std::string&)> resolve_path;
+  // Hands the pipeline's DLQ sink (`dlq:`) over to a section whose sink refuses records of its
+  // own and has no DLQ of its own, so that those records are not lost either (DESIGN 4.4). The
+  // section's sink then owns it and drives it in the runtime's place: it passes on every batch's
+  // dead letters together with its own, for the same positions, and flushes, releases and closes
+  // it. Null once a section has taken it.
+  std::function<std::unique_ptr<Sink>()> take_pipeline_dlq;
 
   // "pipeline.yaml:7:3", the node's location.
   std::string where(const YAML::Node& node) const;

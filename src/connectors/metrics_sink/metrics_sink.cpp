@@ -27,9 +27,11 @@ struct MetricsConfig {
   std::vector<metrics::MetricSpec> specs;
   std::string store_uri;
   std::string store_where;
-  // Where records a metric refuses (late, or no usable value) go, as DLQ lines; without it they
-  // are written to standard error, so that none is dropped silently.
+  // Where records a metric refuses (late, or no usable value) go, as DLQ lines: `metrics.dlq`, or
+  // else the pipeline's own DLQ sink, taken over from the runtime (SectionContext::
+  // take_pipeline_dlq), which then gets the pipeline's dead letters from here too.
   std::unique_ptr<Sink> dlq;
+  bool dlq_is_pipelines = false;
 };
 
 class MetricsSink final : public Sink {
@@ -45,8 +47,7 @@ class MetricsSink final : public Sink {
     if (!store) return store.take_status();
     store_ = std::move(*store);
     for (const auto& spec : config_->specs) CANONRY_RETURN_IF_ERROR(store_->register_metric(spec));
-    if (config_->dlq) CANONRY_RETURN_IF_ERROR(config_->dlq->open(context));
-    return Status::ok();
+    return config_->dlq->open(context);
   }
 
   Result<std::optional<int64_t>> applied_position(const PartitionKey& key) override {
@@ -57,13 +58,10 @@ class MetricsSink final : public Sink {
       if (m.held < 0) return std::optional<int64_t>();  // a metric holds nothing: from the start
       lowest = lowest ? std::min(*lowest, m.held) : m.held;
     }
-    if (config_->dlq) {
-      auto dlq_held = config_->dlq->applied_position(key);
-      if (!dlq_held) return dlq_held.take_status();
-      if (!*dlq_held) return std::optional<int64_t>();
-      lowest = std::min(*lowest, **dlq_held);
-    }
-    return lowest;
+    auto dlq_held = config_->dlq->applied_position(key);
+    if (!dlq_held) return dlq_held.take_status();
+    if (!*dlq_held) return std::optional<int64_t>();
+    return std::optional<int64_t>(std::min(*lowest, **dlq_held));
   }
 
   Status apply(const Batch& batch) override {
@@ -79,8 +77,11 @@ class MetricsSink final : public Sink {
     dead_letters.created_ns = batch.created_ns;
     Status error;
     for (const Entry& entry : batch.entries) {
-      Entry passed{Entry::Kind::kSkipped, entry.offset, entry.next_offset};
-      if (entry.kind == Entry::Kind::kUpsert) {
+      Entry passed{Entry::Kind::kSkipped, entry.offset, entry.next_offset, entry.timestamp_ms};
+      if (entry.kind == Entry::Kind::kDeadLetter && config_->dlq_is_pipelines) {
+        passed.kind = Entry::Kind::kDeadLetter;
+        passed.document = dead_letters.append(batch.view(entry.document));
+      } else if (entry.kind == Entry::Kind::kUpsert) {
         arena_.reset();
         auto document = parser_.parse(batch.view(entry.document), arena_);
         for (MetricState& m : partition.metrics) {
@@ -117,21 +118,14 @@ class MetricsSink final : public Sink {
       }
       dead_letters.entries.push_back(passed);
     }
-    if (config_->dlq) return config_->dlq->apply(dead_letters);
-    for (const Entry& e : dead_letters.entries) {
-      if (e.kind == Entry::Kind::kDeadLetter) {
-        std::fprintf(stderr, "%.*s\n", static_cast<int>(e.document.size),
-                     dead_letters.text.data() + e.document.begin);
-      }
-    }
-    return Status::ok();
+    return config_->dlq->apply(dead_letters);
   }
 
   Status flush() override {
     // The DLQ first: a metric's stored position must never pass the dead letters it produced,
     // or a restart (which resumes from the metric's position) would not produce them again. The
     // DLQ sink skips what it already holds when they are.
-    if (config_->dlq) CANONRY_RETURN_IF_ERROR(config_->dlq->flush());
+    CANONRY_RETURN_IF_ERROR(config_->dlq->flush());
     for (auto& [key, partition] : partitions_) {
       for (MetricState& m : partition->metrics) {
         if (!m.dirty) continue;
@@ -159,13 +153,12 @@ class MetricsSink final : public Sink {
   }
 
   void on_committed(const PartitionKey& partition, int64_t position) override {
-    if (config_->dlq) config_->dlq->on_committed(partition, position);
+    config_->dlq->on_committed(partition, position);
   }
 
   Status release(std::span<const PartitionKey> released) override {
     for (const PartitionKey& key : released) partitions_.erase(key);
-    if (config_->dlq) return config_->dlq->release(released);
-    return Status::ok();
+    return config_->dlq->release(released);
   }
 
   Status close() override {
@@ -173,8 +166,7 @@ class MetricsSink final : public Sink {
       std::fprintf(stderr, "canonry run: metrics: %llu late records\n",
                    static_cast<unsigned long long>(late_));
     }
-    if (config_->dlq) return config_->dlq->close();
-    return Status::ok();
+    return config_->dlq->close();
   }
 
  private:
@@ -240,7 +232,7 @@ class MetricsSink final : public Sink {
     if (passed.kind == Entry::Kind::kDeadLetter) {
       // A second metric refused the same record: one more line.
       out.entries.push_back(passed);
-      passed = Entry{Entry::Kind::kSkipped, entry.offset, entry.next_offset};
+      passed = Entry{Entry::Kind::kSkipped, entry.offset, entry.next_offset, entry.timestamp_ms};
     }
     passed.kind = Entry::Kind::kDeadLetter;
     passed.document = out.append(line_);
@@ -316,6 +308,9 @@ std::vector<std::unique_ptr<Sink>> metrics_section(const YAML::Node& node,
     spec.resolve_path = context.resolve_path;
     spec.options = &options;
     config->dlq = connector->sink(spec, "dlq");
+  } else {
+    config->dlq = context.take_pipeline_dlq();
+    config->dlq_is_pipelines = true;
   }
   std::vector<std::unique_ptr<Sink>> sinks;
   sinks.push_back(std::make_unique<MetricsSink>(std::move(config)));
