@@ -1,5 +1,6 @@
 #include "metrics/aggregates.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdlib>
 #include <vector>
@@ -63,21 +64,33 @@ bool parse_fast(std::string_view text, int64_t& mantissa, int32_t& scale) {
   return true;
 }
 
-std::string units_text(__int128 units, int32_t scale) {
+// units * 10^-scale in plain digits ("-12.50"); appended, since rows write one per sum.
+void append_units(std::string& out, __int128 units, int32_t scale) {
   bool negative = units < 0;
   unsigned __int128 magnitude =
       negative ? static_cast<unsigned __int128>(-units) : static_cast<unsigned __int128>(units);
-  std::string digits;
-  do {
-    digits += static_cast<char>('0' + static_cast<int>(magnitude % 10));
+  char reversed[48];  // |units| < 10^38
+  int n = 0;
+  while (magnitude > UINT64_MAX) {
+    reversed[n++] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
     magnitude /= 10;
-  } while (magnitude != 0);
-  while (static_cast<int32_t>(digits.size()) <= scale) digits += '0';
-  std::string out = negative ? "-" : "";
-  for (size_t i = digits.size(); i-- > 0;) {
-    out += digits[i];
-    if (scale > 0 && i == static_cast<size_t>(scale)) out += '.';
   }
+  // The rest in 64-bit arithmetic, much cheaper than 128-bit division.
+  uint64_t low = static_cast<uint64_t>(magnitude);
+  do {
+    reversed[n++] = static_cast<char>('0' + static_cast<int>(low % 10));
+    low /= 10;
+  } while (low != 0);
+  if (negative) out += '-';
+  for (int i = std::max(n, scale + 1); i-- > 0;) {
+    out += i < n ? reversed[i] : '0';
+    if (scale > 0 && i == scale) out += '.';
+  }
+}
+
+std::string units_text(__int128 units, int32_t scale) {
+  std::string out;
+  append_units(out, units, scale);
   return out;
 }
 
@@ -244,6 +257,13 @@ struct ExactSum {
   }
 
   std::string text() const { return big ? big->to_string() : units_text(units, scale); }
+  void append_text(std::string& out) const {
+    if (big) {
+      out += big->to_string();
+    } else {
+      append_units(out, units, scale);
+    }
+  }
 };
 
 class SumColumn final : public MeasureColumn {
@@ -286,10 +306,12 @@ class SumColumn final : public MeasureColumn {
     if (s.values == 0) {
       out += "null";
     } else if (!average_) {
-      out += s.text();
+      s.append_text(out);
     } else {
       // The exact sum read as the nearest double, divided once.
-      std::string text = s.text();
+      thread_local std::string text;
+      text.clear();
+      s.append_text(text);
       double sum = 0;
       std::from_chars(text.data(), text.data() + text.size(), sum);
       // 15 significant digits: what a double holds exactly, without the binary noise of the

@@ -79,6 +79,15 @@ int compare_dimension(std::string_view a, std::string_view b) {
   return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
 }
 
+// The dimension texts of a group key after its 8 bytes of window start, one per call: JSON
+// text never holds a raw newline, so '\n' separates them.
+std::string_view next_dimension(std::string_view& rest) {
+  size_t nl = rest.find('\n');
+  std::string_view text = rest.substr(0, nl);
+  rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+  return text;
+}
+
 }  // namespace
 
 WindowOperator::FieldReader WindowOperator::reader_for(const std::string& text,
@@ -159,6 +168,16 @@ WindowOperator::WindowOperator(const MetricSpec& spec) : spec_(spec) {
       }
     }
     same_input_as_.push_back(twin);
+  }
+  for (const Dimension& d : spec_.dimensions) {
+    dimension_labels_.push_back(",");
+    json::append_quoted(dimension_labels_.back(), d.name);
+    dimension_labels_.back() += ':';
+  }
+  for (const Measure& m : spec_.measures) {
+    measure_labels_.push_back(",");
+    json::append_quoted(measure_labels_.back(), m.name);
+    measure_labels_.back() += ':';
   }
   elements_.resize(spec_.unnests.size());
   cursor_.resize(spec_.unnests.size());
@@ -344,30 +363,17 @@ void WindowOperator::drop_windows_ending_by(int64_t end) {
   changed_.clear();
 }
 
-std::vector<std::string_view> WindowOperator::dimension_texts(uint32_t group) const {
-  std::vector<std::string_view> parts;
-  std::string_view rest = groups_[group].key.substr(8);
-  if (spec_.dimensions.empty()) return parts;
-  while (true) {
-    size_t nl = rest.find('\n');
-    parts.push_back(rest.substr(0, nl));
-    if (nl == std::string_view::npos) break;
-    rest.remove_prefix(nl + 1);
-  }
-  return parts;
-}
-
 std::vector<uint32_t> WindowOperator::sorted_groups() const {
   std::vector<uint32_t> order(groups_.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::vector<std::vector<std::string_view>> texts(groups_.size());
-  for (uint32_t i = 0; i < groups_.size(); ++i) texts[i] = dimension_texts(i);
+  const size_t dimensions = spec_.dimensions.size();
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
     if (groups_[a].window_start != groups_[b].window_start) {
       return groups_[a].window_start < groups_[b].window_start;
     }
-    for (size_t d = 0; d < texts[a].size(); ++d) {
-      int c = compare_dimension(texts[a][d], texts[b][d]);
+    std::string_view rest_a = groups_[a].key.substr(8), rest_b = groups_[b].key.substr(8);
+    for (size_t d = 0; d < dimensions; ++d) {
+      int c = compare_dimension(next_dimension(rest_a), next_dimension(rest_b));
       if (c != 0) return c < 0;
     }
     return false;
@@ -376,13 +382,13 @@ std::vector<uint32_t> WindowOperator::sorted_groups() const {
 }
 
 std::string WindowOperator::dimensions_json(uint32_t group) const {
-  std::vector<std::string_view> texts = dimension_texts(group);
   std::string out = "{";
-  for (size_t d = 0; d < texts.size(); ++d) {
+  std::string_view rest = groups_[group].key.substr(8);
+  for (size_t d = 0; d < spec_.dimensions.size(); ++d) {
     if (d > 0) out += ',';
     json::append_quoted(out, spec_.dimensions[d].name);
     out += ':';
-    out += texts[d];
+    out += next_dimension(rest);
   }
   out += '}';
   return out;
@@ -430,24 +436,27 @@ Status WindowOperator::merge_partial(int64_t window_start, std::string_view dime
 }
 
 void WindowOperator::append_row(uint32_t group, std::string& out) const {
+  const int64_t start = groups_[group].window_start;
+  if (row_window_text_.empty() || row_window_start_ != start) {
+    // Rows come sorted by window: its text is made once per window, not once per row.
+    row_window_start_ = start;
+    row_window_text_.clear();
+    json::append_quoted(row_window_text_, spec_.metric_id);
+    row_window_text_ += ",\"window_start\":\"";
+    append_rfc3339_millis(row_window_text_, start);
+    row_window_text_ += "\",\"window_end\":\"";
+    append_rfc3339_millis(row_window_text_, start + spec_.size_ms);
+    row_window_text_ += '"';
+  }
   out += "{\"metric\":";
-  json::append_quoted(out, spec_.metric_id);
-  out += ",\"window_start\":\"";
-  append_rfc3339_millis(out, groups_[group].window_start);
-  out += "\",\"window_end\":\"";
-  append_rfc3339_millis(out, groups_[group].window_start + spec_.size_ms);
-  out += '"';
-  std::vector<std::string_view> texts = dimension_texts(group);
-  for (size_t d = 0; d < texts.size(); ++d) {
-    out += ',';
-    json::append_quoted(out, spec_.dimensions[d].name);
-    out += ':';
-    out += texts[d];
+  out += row_window_text_;
+  std::string_view rest = groups_[group].key.substr(8);
+  for (size_t d = 0; d < spec_.dimensions.size(); ++d) {
+    out += dimension_labels_[d];
+    out += next_dimension(rest);
   }
   for (size_t m = 0; m < columns_.size(); ++m) {
-    out += ',';
-    json::append_quoted(out, spec_.measures[m].name);
-    out += ':';
+    out += measure_labels_[m];
     columns_[m]->append_result(group, out);
   }
   out += "}\n";

@@ -92,7 +92,6 @@ class WindowOperator {
   uint32_t group_for(std::string_view key, int64_t window_start);
   std::string_view store_key(std::string_view key);
   void grow_index();
-  std::vector<std::string_view> dimension_texts(uint32_t group) const;
 
   // A singular path read from many records of the same shape: a path of plain member names
   // remembers at which member index each name was found last time and looks there first
@@ -128,6 +127,12 @@ class WindowOperator {
   int64_t last_latest_end_ = 0;
   std::vector<uint8_t> changed_flags_;
   std::vector<uint32_t> changed_;
+  // Rows: `,"name":` of each dimension and measure, and the text of the last row's window
+  // (metric, window start and end), which the next rows of the same window reuse.
+  std::vector<std::string> dimension_labels_;
+  std::vector<std::string> measure_labels_;
+  mutable int64_t row_window_start_ = 0;
+  mutable std::string row_window_text_;
 
   // Scratch reused across records.
   std::vector<std::vector<const json::Value*>> elements_;  // per unnest
