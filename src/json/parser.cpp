@@ -87,9 +87,25 @@ struct Parser::Impl {
 
   bool listed(std::string_view key) const {
     for (const std::string& name : *top_level_members) {
-      if (name == key) return true;
+      // Most keys differ from a name in length or first byte: no call to compare the rest.
+      if (name.size() == key.size() && (key.empty() || name[0] == key[0]) && name == key) {
+        return true;
+      }
     }
     return false;
+  }
+
+  // A member's key. One without escapes (nearly all) is its raw text, read where it lies;
+  // unescaping copies it into simdjson's string buffer first.
+  static simdjson::error_code key_of(od::field& field, std::string_view& key) {
+    const char* raw = field.key().raw();
+    const char* end = raw;
+    while (*end != '"' && *end != '\\') ++end;
+    if (*end == '"') {
+      key = std::string_view(raw, static_cast<size_t>(end - raw));
+      return simdjson::SUCCESS;
+    }
+    return field.unescaped_key().get(key);
   }
 
   // Text of the input or of simdjson's string buffer: borrowed as it is when the caller allows
@@ -263,14 +279,15 @@ struct Parser::Impl {
       od::object object;
       if (auto e = v.get_object().get(object)) return fail_simdjson(e, location(v));
       size_t base = members.size();
-      for (auto field : object) {
+      for (auto next : object) {
+        od::field field;
+        if (auto e = std::move(next).get(field)) return fail_simdjson(e, location(v));
         std::string_view key;
-        if (auto e = field.unescaped_key().get(key)) return fail_simdjson(e, location(v));
+        if (auto e = key_of(field, key)) return fail_simdjson(e, location(v));
         // An unlisted member's value is left unread: simdjson skips it on the next field.
         if (depth == 0 && top_level_members != nullptr && !listed(key)) continue;
         Member member{keep(key), Value()};
-        od::value child;
-        if (auto e = field.value().get(child)) return fail_simdjson(e, location(v));
+        od::value child = std::move(field).value();
         if (!convert(child, depth + 1, member.value)) return false;
         members.push_back(member);
       }
