@@ -70,7 +70,6 @@ struct Part {
   size_t input = 0;
   std::string_view bytes;  // the range, mapped; empty: read the input by its path
   int64_t begin = 0;       // its byte offset in the input
-  int64_t first_line = 1;  // the line number of its first byte
   bool first = true;       // the input's first part
 };
 
@@ -89,11 +88,23 @@ struct Taken {
   bool late_in_part = false;
 };
 
-// What one part produced: a partial aggregate per metric, its dead letters (keyed by record and
-// metric, to put them back in input order), its counts.
+// A dead letter of a part, written once the parts before it have said how many lines they hold.
+struct PartLetter {
+  uint64_t key;  // by record and metric, to put the letters back in input order
+  mapping::Step step;
+  Status status;
+  std::string path;
+  int64_t line;    // in the part
+  int64_t offset;  // in the part
+  std::string raw;
+  bool raw_is_binary;
+};
+
+// What one part produced: a partial aggregate per metric, its dead letters, its counts.
 struct PartResult {
   std::vector<std::unique_ptr<metrics::WindowOperator>> operators;
-  std::vector<std::pair<uint64_t, std::string>> dlq;
+  std::vector<PartLetter> dlq;
+  int64_t lines = 0;  // in the part: the next part's first line follows them
   Counters counters;
   std::vector<std::vector<Taken>> taken;  // per metric
   std::vector<uint8_t> accepted;          // per record: how many metrics took it
@@ -126,7 +137,6 @@ void aggregate_part(const std::string& input, const Part& part,
     result.failure = reader.status();
     return;
   }
-  std::string_view mapping_id = plan != nullptr ? std::string_view(plan->mapping_id()) : "";
   Arena arena(256 * 1024);
   formats::Record record;
   Status error;
@@ -136,18 +146,17 @@ void aggregate_part(const std::string& input, const Part& part,
   uint64_t seq = 0;
   auto dead_letter = [&](size_t slot, mapping::Step step, const Status& status,
                          std::string_view path) {
-    formats::Position position = record.position;
-    position.line += part.first_line - 1;
-    position.offset += part.begin;
-    std::string line;
-    mapping::append_dead_letter(
-        line, {step, &status, path, mapping_id, &position, record.raw, record.raw_is_binary});
-    result.dlq.emplace_back(dlq_key(seq, slot), std::move(line));
+    result.dlq.push_back({dlq_key(seq, slot), step, status, std::string(path), record.position.line,
+                          record.position.offset, std::string(record.raw), record.raw_is_binary});
   };
   for (;; ++seq) {
     arena.reset();
     auto next = (*reader)->next(arena, record, error);
-    if (next == formats::RecordReader::Next::kEnd) break;
+    if (next == formats::RecordReader::Next::kEnd) {
+      // Counted by the reader rather than by a pass over the part of its own.
+      result.lines = record.position.line;
+      break;
+    }
     ++counters.in;
     if (!part.first) result.accepted.push_back(0);
     if (next == formats::RecordReader::Next::kError) {
@@ -213,9 +222,10 @@ void aggregate_part(const std::string& input, const Part& part,
 // Merges an input's parts in order into its first, as if one thread had read the input: a later
 // part's windows that an earlier part had already closed are dropped, and its records whose
 // windows were all closed go to the DLQ as late, exactly as a sequential reading decides.
-void merge_parts(const std::string& input, const std::vector<const Part*>& parts,
-                 std::vector<PartResult*>& results, std::string_view mapping_id) {
+// Dead letters end up with lines and offsets in the input.
+void merge_parts(const std::vector<const Part*>& parts, std::vector<PartResult*>& results) {
   PartResult& total = *results[0];
+  int64_t first_line = 1 + total.lines;  // of the part merged next
   for (size_t k = 1; k < results.size(); ++k) {
     PartResult& later = *results[k];
     const Part& part = *parts[k];
@@ -233,27 +243,22 @@ void merge_parts(const std::string& input, const std::vector<const Part*>& parts
           if (--later.accepted[t.seq] == 0) --later.counters.aggregated;
         }
         // The watermark a sequential reading had at this record.
-        Status late = late_status(op, t.event_time, max_before - lateness);
-        formats::Position position;
-        position.source = input;
-        position.line = t.line + part.first_line - 1;
-        position.offset = t.offset + part.begin;
-        std::string line;
-        mapping::append_dead_letter(line, {mapping::Step::kLate,
-                                           &late,
-                                           {},
-                                           mapping_id,
-                                           &position,
-                                           part.bytes.substr(static_cast<size_t>(t.offset), t.size),
-                                           false});
-        later.dlq.emplace_back(dlq_key(t.seq, m + 1), std::move(line));
+        later.dlq.push_back(
+            {dlq_key(t.seq, m + 1), mapping::Step::kLate,
+             late_status(op, t.event_time, max_before - lateness), std::string(), t.line, t.offset,
+             std::string(part.bytes.substr(static_cast<size_t>(t.offset), t.size)), false});
       }
       before.merge(op);
     }
     std::stable_sort(later.dlq.begin(), later.dlq.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (auto& entry : later.dlq) total.dlq.push_back(std::move(entry));
+                     [](const auto& a, const auto& b) { return a.key < b.key; });
+    for (PartLetter& letter : later.dlq) {
+      letter.line += first_line - 1;
+      letter.offset += part.begin;
+      total.dlq.push_back(std::move(letter));
+    }
     later.dlq.clear();
+    first_line += later.lines;
     total.counters.add(later.counters);
   }
 }
@@ -293,15 +298,13 @@ std::vector<Part> split_input(size_t index, const std::string& path, unsigned co
   count = std::min<size_t>(count, mapped.size / min_part_bytes);
   std::vector<Part> parts;
   size_t begin = 0;
-  int64_t line = 1;
   for (unsigned k = 0; k < count && begin < bytes.size(); ++k) {
     size_t end = k + 1 == count ? bytes.size() : bytes.size() / count * (k + 1);
     if (end < begin) end = begin;
     size_t newline = bytes.find('\n', end);
     end = newline == std::string_view::npos ? bytes.size() : newline + 1;
-    Part part{index, bytes.substr(begin, end - begin), static_cast<int64_t>(begin), line, k == 0};
-    line += std::count(part.bytes.begin(), part.bytes.end(), '\n');
-    parts.push_back(part);
+    parts.push_back(
+        Part{index, bytes.substr(begin, end - begin), static_cast<int64_t>(begin), k == 0});
     begin = end;
   }
   return parts;
@@ -441,16 +444,22 @@ int run_metrics(const MetricsOptions& options) {
       input_parts.push_back(&parts[p]);
       input_results.push_back(&results[p]);
     }
-    merge_parts(options.inputs[input], input_parts, input_results, mapping_id);
+    merge_parts(input_parts, input_results);
     inputs.push_back(input_results[0]);
   }
 
   Counters counters;
-  for (PartResult* result : inputs) {
-    counters.add(result->counters);
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    counters.add(inputs[i]->counters);
     // In input order: each part's lines are (merge_parts), and the parts follow each other.
-    for (const auto& [key, line] : result->dlq) {
-      dlq.buffer() += line;
+    for (const PartLetter& letter : inputs[i]->dlq) {
+      formats::Position position;
+      position.source = options.inputs[i];
+      position.line = letter.line;
+      position.offset = letter.offset;
+      mapping::append_dead_letter(dlq.buffer(),
+                                  {letter.step, &letter.status, letter.path, mapping_id, &position,
+                                   letter.raw, letter.raw_is_binary});
       dlq.maybe_flush();
     }
   }
