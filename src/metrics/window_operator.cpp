@@ -79,6 +79,15 @@ int compare_dimension(std::string_view a, std::string_view b) {
   return a.compare(b) < 0 ? -1 : (a == b ? 0 : 1);
 }
 
+// Member names are short: a loop beats a call to memcmp.
+inline bool same_key(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 // The dimension texts of a group key after its 8 bytes of window start, one per call: JSON
 // text never holds a raw newline, so '\n' separates them.
 std::string_view next_dimension(std::string_view& rest) {
@@ -120,7 +129,7 @@ const Value* WindowOperator::FieldReader::read(const Value& root) {
     std::span<const json::Member> members = at->members();
     const std::string& name = names[step];
     uint32_t hint = hints[step];
-    if (hint < members.size() && members[hint].key == name) {
+    if (hint < members.size() && same_key(members[hint].key, name)) {
       at = &members[hint].value;
       continue;
     }
@@ -167,7 +176,7 @@ WindowOperator::WindowOperator(const MetricSpec& spec) : spec_(spec) {
         twin = static_cast<int>(earlier);
       }
     }
-    same_input_as_.push_back(twin);
+    input_of_.push_back(twin < 0 ? m : static_cast<size_t>(twin));
   }
   for (const Dimension& d : spec_.dimensions) {
     dimension_labels_.push_back(",");
@@ -293,16 +302,10 @@ WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) 
       }
     }
     for (size_t m = 0; m < measures; ++m) {
+      if (input_of_[m] != m) continue;  // its twin's input serves it
       const Measure& measure = spec_.measures[m];
-      const Value* v = measure.has_field && same_input_as_[m] < 0
-                           ? select(measure.field, measure_readers_[m])
-                           : nullptr;
+      const Value* v = measure.has_field ? select(measure.field, measure_readers_[m]) : nullptr;
       MeasureInput& input = inputs_[c * measures + m];
-      if (same_input_as_[m] >= 0) {
-        // Its text may point into the twin's buffer, which lives as long as this record's inputs.
-        input = inputs_[c * measures + static_cast<size_t>(same_input_as_[m])];
-        continue;
-      }
       input.exact.reset();
       Status status = columns_[m]->prepare(v, input);
       if (!status) {
@@ -324,7 +327,9 @@ WindowOperator::Outcome WindowOperator::add(const Value& record, Status& error) 
       put_window_start(key_, start);
       key_ += combo_keys_[c];
       uint32_t group = group_for(key_, start);
-      for (size_t m = 0; m < measures; ++m) columns_[m]->add(group, inputs_[c * measures + m]);
+      for (size_t m = 0; m < measures; ++m) {
+        columns_[m]->add(group, inputs_[c * measures + input_of_[m]]);
+      }
       mark_changed(group);
     }
   }

@@ -111,9 +111,9 @@ class WindowOperator {
   std::vector<FieldReader> measure_readers_;
   std::vector<FieldReader> unnest_readers_;
   std::vector<std::unique_ptr<MeasureColumn>> columns_;
-  // For each measure, an earlier measure reading the same field the same way (numbers), whose
-  // input it copies instead of reading the field again; -1 when none.
-  std::vector<int> same_input_as_;
+  // For each measure, the measure whose input it takes: itself, or an earlier one reading the
+  // same field the same way (numbers), so that the field is read and converted once.
+  std::vector<size_t> input_of_;
   std::vector<Group> groups_;
   // Open addressing over group ids (kEmptySlot: free), linear probing, at most half full.
   static constexpr uint32_t kEmptySlot = UINT32_MAX;
