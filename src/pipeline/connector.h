@@ -96,7 +96,11 @@ class PartitionReader {
 };
 
 // The runtime's side of partition ownership. A source calls it from start() (fixed partitions,
-// such as a file's single partition 0) or from poll() (Kafka rebalance callbacks).
+// such as a file's single partition 0) or from poll() (Kafka rebalance callbacks), on the control
+// thread, and never from close(): by then the runtime has stopped every partition and sink thread,
+// flushed and committed, so there is nobody left to hand partitions to or take them from (a
+// consumer that is revoked while it leaves its group just drops the assignment; the Kafka source
+// does so under its `closing_` flag). The runtime refuses such a call with an error.
 class PartitionListener {
  public:
   virtual ~PartitionListener() = default;
@@ -132,7 +136,9 @@ class Source {
   // Every sink has applied and flushed the partition up to `position`: the source may forget
   // what lies before it (Kafka: commit the offset; files: nothing to do).
   virtual Status commit(int32_t partition, int64_t position) = 0;
-  // Stops delivering (leaves the group). Partition readers are destroyed before this is called.
+  // Stops delivering (leaves the group). Partition readers are destroyed before this is called,
+  // and the sinks have flushed. Must not call the PartitionListener (see there), not even for the
+  // revocation that leaving a group brings.
   virtual Status close() = 0;
 };
 

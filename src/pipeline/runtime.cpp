@@ -399,10 +399,18 @@ formats::ReaderOptions decoder_options(formats::Format format, KeyCache* cache) 
 struct Runtime::Impl::SourceRuntime final : PartitionListener {
   SourceRuntime(Impl& runtime, SourceConfig& config) : runtime(runtime), config(config) {}
   Status on_assigned(std::span<const int32_t> partitions) override {
+    if (closing) return called_from_close();
     return runtime.assign(*this, partitions);
   }
   Status on_revoked(std::span<const int32_t> partitions) override {
+    // The sink threads are gone by then: a revocation would wait for their flush for ever.
+    if (closing) return called_from_close();
     return runtime.revoke(*this, partitions);
+  }
+  Status called_from_close() const {
+    return Status(ErrorCode::kInternal, "source " + config.name +
+                                            " called the partition listener from close(), which "
+                                            "the Source interface forbids");
   }
 
   Impl& runtime;
@@ -410,6 +418,7 @@ struct Runtime::Impl::SourceRuntime final : PartitionListener {
   std::map<int32_t, std::unique_ptr<PartitionWorker>> workers;
   std::map<int32_t, int64_t> committed;
   bool assigned_once = false;
+  bool closing = false;  // Source::close() has been called
 };
 
 struct Runtime::Impl::PartitionWorker {
@@ -818,6 +827,7 @@ Status Runtime::Impl::shutdown() {
   }
   for (auto& source : sources) {
     source->workers.clear();
+    source->closing = true;
     Status closed = source->config.source->close();
     if (!closed) log("canonry run: closing " + source->config.name + ": " + closed.message());
   }
