@@ -1,14 +1,47 @@
 // PostgreSQL through libpq: the same tables and statements as SQLite (sql_store.cpp).
 #include <libpq-fe.h>
 
+#include <string>
+#include <string_view>
+
 #include "metrics/sql_store.h"
 
 namespace canonry::metrics {
 namespace {
 
+// A session: libpq's defaults wait for ever on a server that does not answer and on a socket
+// whose peer vanished; these bound both (the URI's own parameters come last and win).
+Result<PGconn*> connect(const std::string& uri) {
+  static constexpr const char* keywords[] = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
+  const char* values[] = {"10", "1", "10", "5", "3", "30000", uri.c_str(), nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    // libpq's message spans lines ("...failed: Connection refused\n\tIs the server running...").
+    std::string message;
+    for (char c : std::string_view(conn != nullptr ? PQerrorMessage(conn) : "out of memory")) {
+      if (c == '\n') {
+        message += "; ";
+      } else if (c != '\t') {
+        message += c;
+      }
+    }
+    PQfinish(conn);
+    while (!message.empty() && (message.back() == ' ' || message.back() == ';')) {
+      message.pop_back();
+    }
+    return Status(ErrorCode::kIo, "postgres: cannot connect: " + message);
+  }
+  // Concurrent first uses may race on CREATE TABLE IF NOT EXISTS; notices about existing tables
+  // are noise.
+  PQclear(PQexec(conn, "SET client_min_messages = warning"));
+  return conn;
+}
+
 class PostgresStore final : public SqlStore {
  public:
-  explicit PostgresStore(PGconn* conn) : conn_(conn) {}
+  PostgresStore(std::string uri, PGconn* conn) : uri_(std::move(uri)), conn_(conn) {}
   ~PostgresStore() override { PQfinish(conn_); }
 
  protected:
@@ -23,6 +56,22 @@ class PostgresStore final : public SqlStore {
  private:
   Status run(std::string_view sql, const std::vector<SqlParam>& params,
              const std::function<void(const SqlRow&)>* row) {
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      // The server went away (a restart): the transaction that was open is lost, so its
+      // statements fail and its ROLLBACK has nothing left to undo; the next statement outside
+      // it opens a new session. The caller (the pipeline runtime) retries.
+      if (in_transaction_) {
+        if (sql == "ROLLBACK") {
+          in_transaction_ = false;
+          return Status::ok();
+        }
+        return Status(ErrorCode::kIo, "postgres: the connection was lost in a transaction");
+      }
+      auto reconnected = connect(uri_);
+      if (!reconnected) return reconnected.take_status();
+      PQfinish(conn_);
+      conn_ = *reconnected;
+    }
     std::vector<std::string> texts(params.size());
     std::vector<const char*> values(params.size(), nullptr);
     for (size_t i = 0; i < params.size(); ++i) {
@@ -42,6 +91,10 @@ class PostgresStore final : public SqlStore {
     PGresult* result = PQexecParams(conn_, statement.c_str(), static_cast<int>(params.size()),
                                     nullptr, values.data(), nullptr, nullptr, 0);
     ExecStatusType status = PQresultStatus(result);
+    // Unknown once the connection broke: then it stays what it was before the statement.
+    if (PGTransactionStatusType now = PQtransactionStatus(conn_); now != PQTRANS_UNKNOWN) {
+      in_transaction_ = now != PQTRANS_IDLE;
+    }
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
       std::string message = PQresultErrorMessage(result);
       PQclear(result);
@@ -65,23 +118,17 @@ class PostgresStore final : public SqlStore {
     return Status::ok();
   }
 
+  std::string uri_;
   PGconn* conn_;
+  bool in_transaction_ = false;  // as of the last statement the server answered
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_postgres_store(const std::string& uri) {
-  PGconn* conn = PQconnectdb(uri.c_str());
-  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
-    std::string message = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
-    PQfinish(conn);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
-    return Status(ErrorCode::kIo, "postgres: cannot connect: " + message);
-  }
-  // Concurrent first uses may race on CREATE TABLE IF NOT EXISTS; notices about existing tables
-  // are noise.
-  PQclear(PQexec(conn, "SET client_min_messages = warning"));
-  return std::unique_ptr<Store>(new PostgresStore(conn));
+  auto conn = connect(uri);
+  if (!conn) return conn.take_status();
+  return std::unique_ptr<Store>(new PostgresStore(uri, *conn));
 }
 
 }  // namespace canonry::metrics

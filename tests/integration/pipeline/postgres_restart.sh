@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# PostgreSQL, the state store, restarted under a running pipeline (three file sources with decode
-# and validation failures, Debezium updates that need the stored raw document, deletes): stopped
-# as a crash would once the pipeline has written a quarter of its events, kept down two seconds,
-# started again. The run rides it out and ends with the state, the canonical events and the dead
-# letters of a clean run. Then the server is stopped for good under another run with a short
-# runtime.sink_retry_limit: that run must stop with exit status 1 and say why.
+# PostgreSQL, holding the state and the metrics, restarted under a running pipeline (three file
+# sources with decode and validation failures, Debezium updates that need the stored raw
+# document, deletes; two metrics): stopped as a crash would once the pipeline has written a
+# quarter of its events, kept down two seconds, started again. The run rides it out and ends with
+# the state, the metric rows, the canonical events and the dead letters of a clean run. Then the
+# server is stopped for good under another run with a short runtime.sink_retry_limit: that run
+# must stop with exit status 1 and say why.
 source "$(dirname "$0")/lib.sh"
 PG_SH="$CANONRY_SOURCE_DIR/scripts/services/postgres.sh"
 count=${CANONRY_RESTART_RECORDS:-20000}
@@ -32,11 +33,36 @@ python3 "$EXAMPLE/generate.py" --source shop_v2 --format kcat --count "$count" -
 python3 "$EXAMPLE/generate.py" --source shop_v3 --format kcat --count "$count" --seed 9 \
   --out "$data/shop_v3.kcat.jsonl"
 
-runtime="{batch_messages: 200, checkpoint_interval: 50ms, progress_interval: 0}"
-clean_state=$(state_uri postgres clean "$work")
-write_config "$work/clean.yaml" "$clean_state" "$work/clean" "$data" "$runtime"
+cat >"$work/metrics.json" <<'JSON'
+[{"metricId": "orders_hourly", "source": "canonical.order.v1", "time": "$.created_at",
+  "window": {"type": "tumbling", "size": "1h"}, "dimensions": {"status": "$.status"},
+  "measures": [{"name": "orders", "agg": "count"}, {"name": "revenue", "agg": "sum", "field": "$.total"}],
+  "lateness": "30m"},
+ {"metricId": "skus_daily", "time": "$.created_at", "window": {"type": "tumbling", "size": "1d"},
+  "dimensions": {"sku": "$.line_items[*].sku"},
+  "measures": [{"name": "units", "agg": "sum", "field": "$.line_items[*].quantity"}]}]
+JSON
+
+# write_run_config NAME [RUNTIME]: the orders pipeline into a fresh state database and a fresh
+# metrics database, outputs under $work/NAME; sets STATE and METRICS.
+write_run_config() {
+  local name=$1 runtime=${2:-"{batch_messages: 200, checkpoint_interval: 200ms, progress_interval: 0}"}
+  rm -rf "$work/$name"
+  STATE=$(state_uri postgres "$name" "$work")
+  METRICS=$(state_uri postgres "${name}_metrics" "$work")
+  write_config "$work/$name.yaml" "$STATE" "$work/$name" "$data" "$runtime"
+  echo "metrics: {specs: [$work/metrics.json], store: \"$METRICS\"}" >>"$work/$name.yaml"
+}
+dump_metrics() {
+  for metric in orders_hourly skus_daily; do
+    "$CANONRY" metrics dump --store "$1" --metric "$metric"
+  done
+}
+
+write_run_config clean
 "$CANONRY" run --until-end "$work/clean.yaml"
-dump_state "$clean_state" >"$work/clean.state"
+dump_state "$STATE" >"$work/clean.state"
+dump_metrics "$METRICS" >"$work/clean.rows"
 total=$(stat -c %s "$work/clean/canonical.jsonl")
 
 # wait_for_size FILE BYTES: until FILE has grown to BYTES, or the run ($pid) has ended.
@@ -50,9 +76,7 @@ wait_for_size() {
 # outputs.
 landed=
 for attempt in 1 2 3; do
-  rm -rf "$work/faulted"
-  faulted_state=$(state_uri postgres faulted "$work")
-  write_config "$work/faulted.yaml" "$faulted_state" "$work/faulted" "$data" "$runtime"
+  write_run_config faulted
   "$CANONRY" run --until-end "$work/faulted.yaml" 2>"$work/faulted.log" &
   pid=$!
   wait_for_size "$work/faulted/canonical.jsonl" $((total / 4))
@@ -71,19 +95,19 @@ done
 [ -n "$landed" ] || { echo "FAIL: the run finished before the restart, three times" >&2; exit 1; }
 echo "ok: canonry run rode out a PostgreSQL restart"
 
-dump_state "$faulted_state" >"$work/faulted.state"
+dump_state "$STATE" >"$work/faulted.state"
 diff -q "$work/clean.state" "$work/faulted.state" >/dev/null ||
   { echo "FAIL: state after the restart differs from a clean run" >&2;
     diff "$work/clean.state" "$work/faulted.state" | head -10 >&2; exit 1; }
 echo "ok: state equals a clean run's ($(wc -l <"$work/clean.state") entities)"
+dump_metrics "$METRICS" >"$work/faulted.rows"
+same "metric rows" "$work/clean.rows" "$work/faulted.rows"
 same "canonical events" "$work/clean/canonical.jsonl" "$work/faulted/canonical.jsonl"
 same "dead letters" "$work/clean/dlq.jsonl" "$work/faulted/dlq.jsonl"
 
 # Gone for good: the run gives up after its retry limit, with exit status 1 and the reason.
-rm -rf "$work/gone"
-gone_state=$(state_uri postgres gone "$work")
-write_config "$work/gone.yaml" "$gone_state" "$work/gone" "$data" \
-  "{batch_messages: 200, checkpoint_interval: 50ms, progress_interval: 0, sink_retry_limit: 2s}"
+write_run_config gone \
+  "{batch_messages: 200, checkpoint_interval: 200ms, progress_interval: 0, sink_retry_limit: 2s}"
 "$CANONRY" run --until-end "$work/gone.yaml" 2>"$work/gone.log" &
 pid=$!
 wait_for_size "$work/gone/canonical.jsonl" $((total / 4))
