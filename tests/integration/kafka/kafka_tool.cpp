@@ -9,12 +9,15 @@
 //       creates the topic (replication factor 1), succeeding when it exists already.
 //   kafka_tool consume BOOTSTRAP TOPIC [--idle-ms MS] [--count N] [--latency]
 //       reads every partition from the beginning as a read_committed consumer (no group) until
-//       it reached where each partition ended when it started, N messages arrived, or none came
-//       for MS milliseconds (default 5000; 30 s before the first), and prints one line per
+//       it reached where each partition ended when it started (without --count), N messages
+//       arrived (with --count: it may start before they are written, as bench/kafka's latency
+//       runs do), or none came for MS milliseconds (default 5000; 30 s before the first), and
+//       prints one line per
 //       message: "PARTITION<TAB>OFFSET<TAB>KEY<TAB>VALUE<TAB>HEADERS" (null key or value: \N,
 //       headers as name=value joined by ','). With --latency it prints instead, once, a JSON
 //       object: count, seconds from first to last message, and the p50/p99/max of
-//       (receive time - message timestamp) in milliseconds.
+//       (receive time - message timestamp) in milliseconds, over the messages stamped after it
+//       started (earlier ones, a warm-up, are read but neither counted nor measured).
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -191,7 +194,7 @@ int consume(const std::string& bootstrap, const std::string& topic, int idle_ms,
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 100);
     int64_t now = now_ms();
     if (message == nullptr) {
-      if (reached_ends()) break;
+      if (count < 0 && reached_ends()) break;
       // Idle: nothing for idle_ms after the first message, or for 30 s before it (a slow start).
       if (now - last_arrival >= idle_ms && (received > 0 || now - started >= 30000)) break;
       continue;
@@ -204,6 +207,10 @@ int consume(const std::string& bootstrap, const std::string& topic, int idle_ms,
       continue;
     }
     last_arrival = now;
+    if (latency && rd_kafka_message_timestamp(message, nullptr) < started) {
+      rd_kafka_message_destroy(message);
+      continue;
+    }
     if (received == 0) first_ms = now;
     last_ms = now;
     ++received;
