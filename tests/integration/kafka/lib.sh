@@ -128,11 +128,13 @@ generate_inputs() {
 
 # clean_run PREFIX KIND: the reference: one process, --until-end, on the complete input topics
 # PREFIX.in.*, into PREFIX.clean.* and a fresh store; sets CLEAN_STATE and fills $work/clean.
+# The instance is named after PREFIX: tests running at the same time on the shared broker must
+# not share a transactional.id (canonry-orders-events-INSTANCE), or each fences the other.
 clean_run() {
   local prefix=$1 kind=$2
   CLEAN_STATE=$(state_uri "$kind" clean "$work")
   write_kafka_config "$work/clean.yaml" "$prefix.in" "$prefix.clean" "$prefix.clean" "$CLEAN_STATE" \
-    "{progress_interval: 0}" "instance=clean" "instance=clean"
+    "{progress_interval: 0}" "instance=clean.$prefix" "instance=clean.$prefix"
   "$CANONRY" run --until-end "$work/clean.yaml"
   read_outputs "$prefix.clean" "$work/clean"
 }
