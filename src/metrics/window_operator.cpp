@@ -215,7 +215,7 @@ void WindowOperator::grow_index() {
   for (uint32_t id = 0; id < groups_.size(); ++id) {
     size_t at = groups_[id].hash & mask;
     while (slots_[at] != kEmptySlot) at = (at + 1) & mask;
-    slots_[at] = id;
+    slots_[at] = slot_of(groups_[id].hash, id);
   }
 }
 
@@ -223,13 +223,17 @@ uint32_t WindowOperator::group_for(std::string_view key, int64_t window_start) {
   const uint64_t hash = hash_bytes(key);
   const size_t mask = slots_.size() - 1;
   size_t at = hash & mask;
+  const uint64_t tag = slot_of(hash, 0);
   for (; slots_[at] != kEmptySlot; at = (at + 1) & mask) {
-    const Group& g = groups_[slots_[at]];
-    if (g.hash == hash && g.key == key) return slots_[at];
+    // Only a slot whose tag matches sends the probe to the group and its key.
+    if ((slots_[at] & kTagMask) != tag) continue;
+    const uint32_t id = static_cast<uint32_t>(slots_[at]);
+    const Group& g = groups_[id];
+    if (g.hash == hash && g.key == key) return id;
   }
   uint32_t id = static_cast<uint32_t>(groups_.size());
   groups_.push_back({window_start, hash, store_key(key)});
-  slots_[at] = id;
+  slots_[at] = slot_of(hash, id);
   if (groups_.size() * 2 > slots_.size()) grow_index();
   for (auto& column : columns_) column->resize(groups_.size());
   changed_flags_.push_back(0);

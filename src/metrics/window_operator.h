@@ -115,9 +115,13 @@ class WindowOperator {
   // same field the same way (numbers), so that the field is read and converted once.
   std::vector<size_t> input_of_;
   std::vector<Group> groups_;
-  // Open addressing over group ids (kEmptySlot: free), linear probing, at most half full.
-  static constexpr uint32_t kEmptySlot = UINT32_MAX;
-  std::vector<uint32_t> slots_;
+  // Open addressing, linear probing, at most half full. A slot holds a group id in its low 32
+  // bits and the high 32 bits of the group's hash as a tag, so that probing past other groups
+  // (most of a new group's probe) reads only this array, not the groups and their keys.
+  static constexpr uint64_t kEmptySlot = UINT64_MAX;
+  static constexpr uint64_t kTagMask = 0xffffffff00000000u;
+  static uint64_t slot_of(uint64_t hash, uint32_t id) { return (hash & kTagMask) | id; }
+  std::vector<uint64_t> slots_;
   // Group keys, in blocks that never move (groups_ holds views into them).
   std::vector<std::unique_ptr<char[]>> key_blocks_;
   size_t key_block_used_ = 0;
