@@ -263,8 +263,10 @@ void merge_parts(const std::vector<const Part*>& parts, std::vector<PartResult*>
   }
 }
 
-// Splits a large JSON-lines file into `count` parts at line starts; nullopt (read it whole) for
-// standard input, other formats, small files, or when it cannot be mapped.
+// Maps a JSON file, whose records are then read where they lie rather than copied into a read
+// buffer (or through read()), and splits one of at least twice `min_part_bytes` into up to
+// `count` parts at line starts; one part without bytes (read it by its path) for standard input,
+// other formats, or when it cannot be mapped.
 struct MappedInput {
   void* address = MAP_FAILED;
   size_t size = 0;
@@ -278,12 +280,9 @@ std::vector<Part> split_input(size_t index, const std::string& path, unsigned co
                               MappedInput& mapped) {
   std::vector<Part> whole{Part{index}};
   min_part_bytes = std::max<size_t>(min_part_bytes, 1);
-  if (count < 2 || path == "-") return whole;
+  if (path == "-") return whole;
   struct stat info;
-  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) ||
-      static_cast<size_t>(info.st_size) < 2 * min_part_bytes) {
-    return whole;
-  }
+  if (stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_size == 0) return whole;
   // Only JSON documents are independent of each other; Debezium and kcat records may need the
   // documents before them (updates without `after`).
   auto probe = formats::open_reader(path, options);
@@ -295,7 +294,21 @@ std::vector<Part> split_input(size_t index, const std::string& path, unsigned co
   close(fd);
   if (mapped.address == MAP_FAILED) return whole;
   std::string_view bytes(static_cast<const char*>(mapped.address), mapped.size);
-  count = std::min<size_t>(count, mapped.size / min_part_bytes);
+  count = static_cast<unsigned>(
+      std::clamp<size_t>(std::min<size_t>(count, mapped.size / min_part_bytes), 1, count));
+  // Parts start at line starts, which are document starts only in JSON lines: not when the
+  // first document spans lines (pretty-printed) or is not the first line (a top-level array).
+  if (count > 1) {
+    Arena arena;
+    formats::Record first;
+    Status error;
+    std::string_view first_line = bytes.substr(0, bytes.find('\n'));
+    if (first_line.ends_with('\r')) first_line.remove_suffix(1);
+    if ((*probe)->next(arena, first, error) == formats::RecordReader::Next::kEnd ||
+        first.position.line != 1 || first.raw != first_line) {
+      count = 1;
+    }
+  }
   std::vector<Part> parts;
   size_t begin = 0;
   for (unsigned k = 0; k < count && begin < bytes.size(); ++k) {

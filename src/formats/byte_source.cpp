@@ -48,23 +48,42 @@ std::unique_ptr<ByteSource> ByteSource::over_memory(std::string_view bytes, size
   auto source = std::unique_ptr<ByteSource>(new ByteSource(-1, false, chunk_bytes));
   source->memory_ = bytes;
   source->path_ = "memory";
+  // A line ending at a newline at most size - kPadding - 1 has kPadding readable bytes after it,
+  // the newline first, as Parser::parse_padded needs.
+  if (bytes.size() > json::kPadding) {
+    if (const void* nl = memrchr(bytes.data(), '\n', bytes.size() - json::kPadding)) {
+      size_t end = static_cast<size_t>(static_cast<const char*>(nl) - bytes.data()) + 1;
+      source->in_place_ = true;
+      source->base_ = bytes.data();
+      source->begin_ = 0;
+      source->end_ = end;
+      source->memory_read_ = end;
+    }
+  }
   return source;
 }
 
 void ByteSource::reserve(size_t capacity) {
   auto grown = std::make_unique<char[]>(capacity + json::kPadding);
   size_t kept = end_ - begin_;
-  if (kept) std::memcpy(grown.get(), buffer_.get() + begin_, kept);
+  if (kept) std::memcpy(grown.get(), base_ + begin_, kept);
   std::memset(grown.get() + kept, 0, capacity + json::kPadding - kept);
   base_offset_ += begin_;
   begin_ = 0;
   end_ = kept;
   buffer_ = std::move(grown);
+  base_ = buffer_.get();
   capacity_ = capacity;
 }
 
 Result<bool> ByteSource::fill(size_t min_capacity) {
   if (eof_) return false;
+  if (in_place_) {
+    // The bytes handed out in place are done: what is left of them, and the rest, go through
+    // the buffer with its padding.
+    in_place_ = false;
+    reserve(std::max({capacity_, min_capacity, end_ - begin_ + 1}));
+  }
   size_t kept = end_ - begin_;
   if (kept == capacity_ || min_capacity > capacity_) {
     reserve(std::max({capacity_ * 2, min_capacity, kept + 1}));

@@ -23,14 +23,16 @@ class ByteSource {
   static Result<std::unique_ptr<ByteSource>> open(const std::string& path, size_t chunk_bytes);
   // Reads from a copy of `bytes`, in chunks as from a file.
   static std::unique_ptr<ByteSource> from_memory(std::string_view bytes, size_t chunk_bytes);
-  // The same without the copy: `bytes` (a mapped file) must outlive the source.
+  // The same without copies, for a mapped file: `bytes` must outlive the source. Its lines are
+  // handed out where they lie, up to the last one followed by at least json::kPadding bytes
+  // (the input's next lines); only the bytes after it go through the buffer.
   static std::unique_ptr<ByteSource> over_memory(std::string_view bytes, size_t chunk_bytes);
   ~ByteSource();
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
 
   // The buffered, not yet consumed bytes.
-  const char* data() const { return buffer_.get() + begin_; }
+  const char* data() const { return base_ + begin_; }
   size_t size() const { return end_ - begin_; }
   // True once the input has no more bytes to read (the buffered ones may remain).
   bool exhausted() const { return eof_; }
@@ -55,10 +57,13 @@ class ByteSource {
   size_t memory_read_ = 0;
   std::string path_;
   std::unique_ptr<char[]> buffer_;
+  // buffer_, or memory_ while over_memory hands out its bytes in place.
+  const char* base_ = nullptr;
+  bool in_place_ = false;
   size_t capacity_ = 0;  // usable bytes; kPadding more are allocated after them
   size_t begin_ = 0;
   size_t end_ = 0;
-  uint64_t base_offset_ = 0;  // input offset of buffer_[0]
+  uint64_t base_offset_ = 0;  // input offset of base_[0]
   bool eof_ = false;
 };
 
