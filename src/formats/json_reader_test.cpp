@@ -54,6 +54,51 @@ TEST(JsonLines, ReadsDocumentsWithPositions) {
   EXPECT_EQ(items[3].position, "test:6");
 }
 
+// open_mapped_reader hands out lines in place up to the last one followed by json::kPadding
+// bytes and reads the rest through its buffer: whatever falls on either side of that point, it
+// reads what the copying reader reads.
+TEST(JsonLines, MappedReaderReadsWhatTheCopyReads) {
+  std::vector<std::string> inputs = {
+      "",
+      "{\"a\":1}",
+      "{\"a\":1}\n",
+      "{\"a\":1}\r\n{\"b\":2}\r\n",
+      "{\"a\":1}\n\n  \n{\"b\":[1,2,3]}\n{broken\n{\"c\":\"x\"}",
+      "{\n  \"a\": 1\n}\n{\n  \"b\": 2\n}\n",
+      "[{\"a\":1},\n{\"b\":2}]\n",
+  };
+  // Lines of every length around the padding, so that the in-place end falls everywhere.
+  for (int last = 0; last < 140; last += 7) {
+    std::string input;
+    for (int line = 0; line < 5; ++line) {
+      input +=
+          "{\"n\":" + std::to_string(line) + ",\"s\":\"" + std::string(line * 13, 'x') + "\"}\n";
+    }
+    input += "{\"t\":\"" + std::string(last, 'y') + "\"}";
+    inputs.push_back(input);
+    inputs.push_back(input + "\n");
+    inputs.push_back(input + "\n{\"unclosed\":[1,");
+  }
+  for (const std::string& input : inputs) {
+    for (size_t chunk : {size_t{16}, size_t{1} << 20}) {
+      ReaderOptions options;
+      options.read_chunk_bytes = chunk;
+      auto copied = read_all(input, options);
+      auto mapped = read_all(input, options, nullptr, nullptr, true);
+      ASSERT_EQ(copied.size(), mapped.size()) << input;
+      for (size_t i = 0; i < copied.size(); ++i) {
+        EXPECT_EQ(copied[i].kind, mapped[i].kind) << input;
+        EXPECT_EQ(copied[i].document, mapped[i].document) << input;
+        EXPECT_EQ(copied[i].position, mapped[i].position) << input;
+        EXPECT_EQ(copied[i].offset, mapped[i].offset) << input;
+        EXPECT_EQ(copied[i].raw, mapped[i].raw) << input;
+        EXPECT_EQ(copied[i].code, mapped[i].code) << input;
+        EXPECT_EQ(copied[i].message, mapped[i].message) << input;
+      }
+    }
+  }
+}
+
 TEST(JsonLines, FirstLineArrayMeansArrayOfDocuments) {
   auto items = read_all("[1,2]\n[3]\n", {.format = Format::kJson});
   ASSERT_EQ(items.size(), 3u);

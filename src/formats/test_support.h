@@ -54,11 +54,14 @@ inline std::string shape(const json::Value& v) {
   return out;
 }
 
-// Reads everything; a failure to open becomes a test failure and no items.
+// Reads everything; a failure to open becomes a test failure and no items. `mapped`: through
+// open_mapped_reader, which reads the bytes in place, instead of a copy.
 inline std::vector<Item> read_all(std::string_view bytes, ReaderOptions options,
-                                  Format* detected = nullptr, uint64_t* skipped = nullptr) {
+                                  Format* detected = nullptr, uint64_t* skipped = nullptr,
+                                  bool mapped = false) {
   std::vector<Item> items;
-  auto reader = open_memory_reader(bytes, "test", options);
+  auto reader = mapped ? open_mapped_reader(bytes, "test", options)
+                       : open_memory_reader(bytes, "test", options);
   if (!reader.is_ok()) {
     ADD_FAILURE() << "open failed: " << reader.status().to_string();
     return items;
