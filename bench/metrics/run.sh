@@ -3,7 +3,7 @@
 # avg, min, max, count_distinct, quantile) over >= 1M canonical orders, by `canonry metrics` and by
 # DuckDB (read_json + GROUP BY, the same file, the same number of threads) in one run; the rows are
 # checked against DuckDB's exact aggregates and the ratio printed. Then the window operator alone
-# (records already parsed, one core).
+# (one core, only the adds timed: records parsed just before, and all parsed beforehand).
 #
 # Environment: CANONRY (default build/canonry), BENCH_METRICS_COUNT (orders, default 1000000),
 # BENCH_SEED (default 42), BENCH_REPEAT (runs of each tool, best kept; default 3), BENCH_THREADS
