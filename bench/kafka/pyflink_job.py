@@ -2,17 +2,16 @@
 """bench/kafka's peer: the Kafka → canonical events + state job of `canonry run`, in PyFlink.
 
   pyflink_job.py --bootstrap HOST:PORT --input TOPIC --events TOPIC --state STATE_DB
-                 --connector JAR [--bounds P:OFFSET,...] [--parallelism N]
-                 [--checkpoint-interval MS] [--group GROUP]
+                 --connector JAR [--bounds P:OFFSET,... | --unbounded] [--parallelism N]
+                 [--checkpoint-interval MS] [--bundle-time MS] [--group GROUP]
 
 Flink SQL's Kafka connector reads the input topic (raw values, from the earliest offset, as a
-read_committed consumer), a Python table function (a UDF yielding one row per message) maps each message with the hand-written shop_v1
-mapping of bench/map/shop_v1.py (imported, not copied), and a Kafka sink writes the canonical
-order keyed by its canonical key (compact JSON, as canonry keys it) and stamped with the source
-message's timestamp (as canonry stamps it: end-to-end latency is read off the events topic) with
-exactly-once delivery:
-Kafka transactions committed at each Flink checkpoint, as canonry commits at each
-checkpoint_interval.
+read_committed consumer); a Python table function (a UDF yielding one row per message) maps each
+message with the hand-written shop_v1 mapping of bench/map/shop_v1.py (imported, not copied); a
+Kafka sink writes the canonical order keyed by its canonical key (compact JSON, as canonry keys
+it), stamped with the source message's timestamp (as canonry stamps it, so end-to-end latency is
+read off the events topic), with exactly-once delivery: Kafka transactions committed at each
+Flink checkpoint, as canonry commits at each checkpoint_interval.
 
 The state: the UDF also upserts each order into STATE_DB, in the tables canonry's SQLite store
 uses (so that `canonry state dump` reads both), one transaction per 2048 records, guarded by the
