@@ -156,12 +156,31 @@ Status read_number(const Measure& measure, const Value& value, MeasureInput& in)
   return Status::ok();
 }
 
+// The partials of a column, in blocks of 256 groups that never move: a new group at most adds a
+// block, where a vector reallocated and moved every group's partial as groups were added (and
+// faulted in twice the memory).
+template <typename T>
+class Blocks {
+ public:
+  // Makes room for groups [0, groups); their partials start default-constructed (zero).
+  void resize(size_t groups) {
+    while (blocks_.size() << kShift < groups) blocks_.push_back(std::make_unique<T[]>(kBlock));
+  }
+  T& operator[](size_t group) { return blocks_[group >> kShift][group & (kBlock - 1)]; }
+  const T& operator[](size_t group) const { return blocks_[group >> kShift][group & (kBlock - 1)]; }
+
+ private:
+  static constexpr size_t kShift = 8;
+  static constexpr size_t kBlock = size_t{1} << kShift;
+  std::vector<std::unique_ptr<T[]>> blocks_;
+};
+
 // ---- count -------------------------------------------------------------------------------------
 
 class CountColumn final : public MeasureColumn {
  public:
   explicit CountColumn(const Measure& measure) : measure_(measure) {}
-  void resize(size_t groups) override { counts_.resize(groups, 0); }
+  void resize(size_t groups) override { counts_.resize(groups); }
   Status prepare(const Value* value, MeasureInput& in) const override {
     in.present = !measure_.has_field || (value != nullptr && !value->is_null());
     return Status::ok();
@@ -185,7 +204,7 @@ class CountColumn final : public MeasureColumn {
 
  private:
   const Measure& measure_;
-  std::vector<uint64_t> counts_;
+  Blocks<uint64_t> counts_;
 };
 
 // ---- sum and avg -------------------------------------------------------------------------------
@@ -327,7 +346,7 @@ class SumColumn final : public MeasureColumn {
  private:
   const Measure& measure_;
   bool average_;
-  std::vector<ExactSum> sums_;
+  Blocks<ExactSum> sums_;
 };
 
 // ---- min and max -------------------------------------------------------------------------------
@@ -410,7 +429,7 @@ class ExtremeColumn final : public MeasureColumn {
 
   const Measure& measure_;
   bool maximum_;
-  std::vector<Extreme> extremes_;
+  Blocks<Extreme> extremes_;
 };
 
 // ---- count_distinct ----------------------------------------------------------------------------
@@ -453,7 +472,7 @@ class DistinctColumn final : public MeasureColumn {
   }
 
  private:
-  std::vector<DistinctSketch> sketches_;
+  Blocks<DistinctSketch> sketches_;
 };
 
 // ---- quantile ----------------------------------------------------------------------------------
@@ -497,7 +516,7 @@ class QuantileColumn final : public MeasureColumn {
 
  private:
   const Measure& measure_;
-  std::vector<QuantileSketch> sketches_;
+  Blocks<QuantileSketch> sketches_;
 };
 
 }  // namespace
