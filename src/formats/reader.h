@@ -48,7 +48,9 @@ class RecordReader {
     kRecord,  // `record` holds the next record
     kError,   // the next record could not be decoded: `error` says why, `record.raw` and
               // `record.position` say what and where; reading can go on
-    kEnd,     // the input is exhausted
+    kEnd,     // the input is exhausted; a text reader (json, debezium, kcat) leaves in
+              // `record.position.line` how many lines it read (`canonry metrics` counts a
+              // part's lines that way)
   };
 
   virtual ~RecordReader() = default;
