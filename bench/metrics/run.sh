@@ -46,19 +46,8 @@ fi
 INPUT_BYTES=$(stat -c %s "$INPUT")
 INPUT_RECORDS=$(wc -l <"$INPUT")
 
-# run NAME COMMAND...: wall ms, peak RSS KiB, user s, system s of one run, appended to NAME.runs.
-run() {
-  local name=$1
-  shift
-  local start end
-  start=$(date +%s%N)
-  if ! /usr/bin/time -f '%M %U %S' -o "$OUT/$name.time" "$@"; then
-    echo "bench/metrics: $name failed: $*" >&2
-    return 1
-  fi
-  end=$(date +%s%N)
-  echo "$(((end - start) / 1000000)) $(tail -1 "$OUT/$name.time")" >>"$OUT/$name.runs"
-}
+source bench/lib.sh
+run() { bench_run "$OUT" "$@"; }
 
 rm -f "$OUT"/*.runs "$OUT"/*.rows "$OUT"/duckdb.query-seconds
 status=0
