@@ -114,18 +114,6 @@ wait_for_events() {
   return 1
 }
 
-# generate_inputs DATA COUNT: COUNT records of each source, 1% of shop_v1 and shop_v2 bad (DLQ).
-generate_inputs() {
-  local data=$1 count=$2
-  mkdir -p "$data"
-  python3 "$EXAMPLE/generate.py" --source shop_v1 --format json --count "$count" --seed 7 \
-    --bad-fraction 0.01 --out "$data/shop_v1.jsonl"
-  python3 "$EXAMPLE/generate.py" --source shop_v2 --format kcat --count "$count" --seed 8 \
-    --bad-fraction 0.01 --out "$data/shop_v2.debezium.kcat.jsonl"
-  python3 "$EXAMPLE/generate.py" --source shop_v3 --format kcat --count "$count" --seed 9 \
-    --out "$data/shop_v3.kcat.jsonl"
-}
-
 # clean_run PREFIX KIND: the reference: one process, --until-end, on the complete input topics
 # PREFIX.in.*, into PREFIX.clean.* and a fresh store; sets CLEAN_STATE and fills $work/clean.
 # The instance is named after PREFIX: tests running at the same time on the shared broker must

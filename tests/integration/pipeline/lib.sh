@@ -25,6 +25,18 @@ runtime: $runtime
 YAML
 }
 
+# generate_inputs DATA COUNT: COUNT records of each source, 1% of shop_v1 and shop_v2 bad (DLQ).
+generate_inputs() {
+  local data=$1 count=$2
+  mkdir -p "$data"
+  python3 "$EXAMPLE/generate.py" --source shop_v1 --format json --count "$count" --seed 7 \
+    --bad-fraction 0.01 --out "$data/shop_v1.jsonl"
+  python3 "$EXAMPLE/generate.py" --source shop_v2 --format kcat --count "$count" --seed 8 \
+    --bad-fraction 0.01 --out "$data/shop_v2.debezium.kcat.jsonl"
+  python3 "$EXAMPLE/generate.py" --source shop_v3 --format kcat --count "$count" --seed 9 \
+    --out "$data/shop_v3.kcat.jsonl"
+}
+
 # state_uri KIND NAME WORK: a fresh, empty store of that kind (sqlite, postgres: a new database
 # on the postgres service).
 state_uri() {

@@ -25,13 +25,7 @@ export CANONRY_SERVICES_DIR=$work/services
 "$PG_SH" start "$CANONRY_SERVICES_DIR/postgres" >/dev/null
 
 data=$work/data
-mkdir -p "$data"
-python3 "$EXAMPLE/generate.py" --source shop_v1 --format json --count "$count" --seed 7 \
-  --bad-fraction 0.01 --out "$data/shop_v1.jsonl"
-python3 "$EXAMPLE/generate.py" --source shop_v2 --format kcat --count "$count" --seed 8 \
-  --bad-fraction 0.01 --out "$data/shop_v2.debezium.kcat.jsonl"
-python3 "$EXAMPLE/generate.py" --source shop_v3 --format kcat --count "$count" --seed 9 \
-  --out "$data/shop_v3.kcat.jsonl"
+generate_inputs "$data" "$count"
 
 cat >"$work/metrics.json" <<'JSON'
 [{"metricId": "orders_hourly", "source": "canonical.order.v1", "time": "$.created_at",

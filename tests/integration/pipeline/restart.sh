@@ -11,13 +11,7 @@ cleanup() { rm -rf "$work"; }
 trap cleanup EXIT
 
 data=$work/data
-mkdir -p "$data"
-python3 "$EXAMPLE/generate.py" --source shop_v1 --format json --count "$count" --seed 7 \
-  --bad-fraction 0.01 --out "$data/shop_v1.jsonl"
-python3 "$EXAMPLE/generate.py" --source shop_v2 --format kcat --count "$count" --seed 8 \
-  --bad-fraction 0.01 --out "$data/shop_v2.debezium.kcat.jsonl"
-python3 "$EXAMPLE/generate.py" --source shop_v3 --format kcat --count "$count" --seed 9 \
-  --out "$data/shop_v3.kcat.jsonl"
+generate_inputs "$data" "$count"
 
 # Small batches and frequent checkpoints, so that kills land between checkpoints of every sink.
 runtime="{batch_messages: 200, checkpoint_interval: 50ms, progress_interval: 0}"
