@@ -33,22 +33,15 @@ from decimal import Decimal
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "map"))
+sys.path.insert(0, os.path.join(HERE, "..", "pipeline"))
 
+from pipeline import SCHEMA  # noqa: E402  (canonry's SQLite tables, as the pipeline peer makes them)
 from pyflink.table import DataTypes, EnvironmentSettings, TableEnvironment  # noqa: E402
 from pyflink.table.udf import TableFunction, udtf  # noqa: E402
 
 SUBJECT = "canonical.order.v1"
 BATCH = 2048
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS canonry_entities (
-  subject TEXT NOT NULL, key TEXT NOT NULL, document TEXT,
-  source TEXT NOT NULL, partition INTEGER NOT NULL, position INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL, PRIMARY KEY (subject, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS canonry_source_keys (
-  source TEXT NOT NULL, source_key TEXT NOT NULL, subject TEXT NOT NULL, key TEXT NOT NULL,
-  PRIMARY KEY (source, source_key)) WITHOUT ROWID;
-"""
 # Newer positions of the same partition win; a replayed older message changes nothing.
 UPSERT = """
 INSERT INTO canonry_entities VALUES (?, ?, ?, 'shop_v1', ?, ?, 0)
