@@ -10,9 +10,7 @@ kind=${2:?sqlite or postgres}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data=$work/data
-mkdir -p "$data"
-cp "$EXAMPLE/data/shop_v1.dirty.jsonl" "$data/shop_v1.jsonl"
-cp "$EXAMPLE/data/shop_v2.debezium.kcat.jsonl" "$EXAMPLE/data/shop_v3.kcat.jsonl" "$data/"
+example_inputs "$data"
 
 prefix=pipeline.$kind.$$
 make_inputs "$prefix.in" "$data"

@@ -29,6 +29,22 @@ store_uri() {
   esac
 }
 
+# write_pipeline FILE NAME INPUT STORE OUT RUNTIME: a pipeline NAME mapping the shop_v1 orders of
+# INPUT with the metrics of specs.json into STORE, its events and dead letters under OUT.
+write_pipeline() {
+  local file=$1 name=$2 input=$3 store=$4 out=$5 runtime=$6
+  mkdir -p "$out"
+  cat >"$file" <<YAML
+name: $name
+sources:
+  - {name: shop_v1, uri: "file:$input", format: json, mapping: $EXAMPLE/mappings/shop_v1.json}
+events: "file:$out/canonical.jsonl"
+dlq: "file:$out/dlq.jsonl"
+metrics: {specs: [specs.json], store: "$store", dlq: "file:$out/metrics-dlq.jsonl"}
+runtime: $runtime
+YAML
+}
+
 # same WHAT EXPECTED ACTUAL: fails with a diff unless the files are equal and not empty.
 same() {
   local what=$1 expected=$2 actual=$3

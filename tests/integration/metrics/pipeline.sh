@@ -37,16 +37,7 @@ cat >specs.json <<'JSON'
   "lateness": "1m"}]
 JSON
 store=$(store_uri "$kind" pipeline "$work")
-mkdir -p out
-cat >pipeline.yaml <<YAML
-name: metrics
-sources:
-  - {name: shop_v1, uri: "file:$work/data.jsonl", format: json, mapping: $EXAMPLE/mappings/shop_v1.json}
-events: "file:$work/out/canonical.jsonl"
-dlq: "file:$work/out/dlq.jsonl"
-metrics: {specs: [specs.json], store: "$store", dlq: "file:$work/out/metrics-dlq.jsonl"}
-runtime: {progress_interval: 0}
-YAML
+write_pipeline pipeline.yaml metrics "$work/data.jsonl" "$store" "$work/out" "{progress_interval: 0}"
 
 dump_all() {
   for metric in orders_hourly orders_5m; do

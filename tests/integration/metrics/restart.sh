@@ -38,21 +38,10 @@ JSON
   orders.jsonl >batch.rows 2>>canonry.log
 grep -q '"step":"late"' batch.dlq || { echo "FAIL: no late record, the test shows nothing" >&2; exit 1; }
 
-# write_pipeline FILE STORE OUT: the pipeline, with its metrics in STORE and its files under OUT.
-write_pipeline() {
-  mkdir -p "$3"
-  cat >"$1" <<YAML
-name: metrics-restart
-sources:
-  - {name: shop_v1, uri: "file:$work/orders.jsonl", format: json, mapping: $EXAMPLE/mappings/shop_v1.json}
-events: "file:$3/canonical.jsonl"
-dlq: "file:$3/dlq.jsonl"
-metrics: {specs: [specs.json], store: "$2", dlq: "file:$3/metrics-dlq.jsonl"}
-runtime: {batch_messages: 200, checkpoint_interval: 50ms, progress_interval: 0}
-YAML
-}
+runtime="{batch_messages: 200, checkpoint_interval: 50ms, progress_interval: 0}"
 # An uninterrupted run gives the size of the events file that kill_loop.py measures progress by.
-write_pipeline clean.yaml "$(store_uri "$kind" clean "$work")" clean
+write_pipeline clean.yaml metrics-restart "$work/orders.jsonl" "$(store_uri "$kind" clean "$work")" clean \
+  "$runtime"
 "$CANONRY" run --until-end clean.yaml 2>>canonry.log
 
 # Kills land at moments of progress, so that all ten land mid-run however fast the machine; if a
@@ -61,7 +50,7 @@ seed=${CANONRY_RESTART_SEED:-42}
 for attempt in 1 2 3; do
   rm -rf out
   store=$(store_uri "$kind" "restart$attempt" "$work")
-  write_pipeline pipeline.yaml "$store" out
+  write_pipeline pipeline.yaml metrics-restart "$work/orders.jsonl" "$store" out "$runtime"
   status=0
   python3 "$CANONRY_SOURCE_DIR/tests/integration/kill_loop.py" --times 10 --seed $((seed + attempt)) \
     --watch out/canonical.jsonl --total "$(stat -c %s clean/canonical.jsonl)" -- \

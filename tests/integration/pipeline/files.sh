@@ -8,9 +8,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 data=$work/data
-mkdir -p "$data"
-cp "$EXAMPLE/data/shop_v1.dirty.jsonl" "$data/shop_v1.jsonl"
-cp "$EXAMPLE/data/shop_v2.debezium.kcat.jsonl" "$EXAMPLE/data/shop_v3.kcat.jsonl" "$data/"
+example_inputs "$data"
 
 state=$(state_uri "$kind" files "$work")
 write_config "$work/pipeline.yaml" "$state" "$work/out" "$data"

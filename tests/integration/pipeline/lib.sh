@@ -25,6 +25,15 @@ runtime: $runtime
 YAML
 }
 
+# example_inputs DATA: the orders example's three inputs (with its dirty shop_v1 lines), under the
+# file names write_config reads.
+example_inputs() {
+  local data=$1
+  mkdir -p "$data"
+  cp "$EXAMPLE/data/shop_v1.dirty.jsonl" "$data/shop_v1.jsonl"
+  cp "$EXAMPLE/data/shop_v2.debezium.kcat.jsonl" "$EXAMPLE/data/shop_v3.kcat.jsonl" "$data/"
+}
+
 # generate_inputs DATA COUNT: COUNT records of each source, 1% of shop_v1 and shop_v2 bad (DLQ).
 generate_inputs() {
   local data=$1 count=$2
