@@ -9,15 +9,7 @@
 #     the dump equals what `canonry map --emit-deletes` says, and what the SQLite store holds
 #     after the same run.
 # usage: pipeline.sh MONGO_TOOL (run by ctest: integration.mongodb.pipeline)
-set -euo pipefail
-tool=$1
-source "$CANONRY_SOURCE_DIR/scripts/services/env.sh" ferretdb
-here=$(cd "$(dirname "$0")" && pwd)
-examples=$CANONRY_SOURCE_DIR/examples/orders
-work=$(mktemp -d)
-database=pipeline_$$
-trap '"$tool" drop "$CANONRY_MONGO_URI/$database.orders" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/lib.sh" "$1" pipeline
 
 check_equal() {  # EXPECTED GOT WHAT
   if ! diff -q "$1" "$2" >/dev/null; then

@@ -3,15 +3,7 @@
 # snapshot into the MongoDB state store (FerretDB); then a run to the end. The state must equal a
 # clean run's and what `canonry map` makes of a dump of the collection, with nothing in the DLQ.
 # usage: restart.sh MONGO_TOOL (run by ctest: integration.mongodb.restart, label faults)
-set -euo pipefail
-tool=$1
-source "$CANONRY_SOURCE_DIR/scripts/services/env.sh" ferretdb
-here=$(cd "$(dirname "$0")" && pwd)
-examples=$CANONRY_SOURCE_DIR/examples/orders
-work=$(mktemp -d)
-database=restart_$$
-trap '"$tool" drop "$CANONRY_MONGO_URI/$database.orders" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-cd "$work"
+source "$(dirname "$0")/lib.sh" "$1" restart
 
 python3 "$examples/generate.py" --source shop_v1 --format bson --count 2000 --seed 11 \
   >orders.bson 2>/dev/null
