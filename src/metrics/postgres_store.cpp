@@ -1,42 +1,21 @@
 // PostgreSQL through libpq: the same tables and statements as SQLite (sql_store.cpp).
-#include <libpq-fe.h>
 
 #include <string>
 #include <string_view>
 
 #include "metrics/sql_store.h"
+#include "pgclient/session.h"
 
 namespace canonry::metrics {
 namespace {
 
-// A session: libpq's defaults wait for ever on a server that does not answer and on a socket
-// whose peer vanished; these bound both (the URI's own parameters come last and win).
+// A session whose waits are bounded (pgclient::connect), so that a server that went away fails
+// the call instead of hanging it.
 Result<PGconn*> connect(const std::string& uri) {
-  static constexpr const char* keywords[] = {
-      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
-      "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
-  const char* values[] = {"10", "1", "10", "5", "3", "30000", uri.c_str(), nullptr};
-  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
-    // libpq's message spans lines ("...failed: Connection refused\n\tIs the server running...").
-    std::string message;
-    for (char c : std::string_view(conn != nullptr ? PQerrorMessage(conn) : "out of memory")) {
-      if (c == '\n') {
-        message += "; ";
-      } else if (c != '\t') {
-        message += c;
-      }
-    }
-    PQfinish(conn);
-    while (!message.empty() && (message.back() == ' ' || message.back() == ';')) {
-      message.pop_back();
-    }
-    return Status(ErrorCode::kIo, "postgres: cannot connect: " + message);
-  }
-  // Concurrent first uses may race on CREATE TABLE IF NOT EXISTS; notices about existing tables
-  // are noise.
-  PQclear(PQexec(conn, "SET client_min_messages = warning"));
-  return conn;
+  auto opened = pgclient::connect(uri);
+  if (!opened)
+    return Status(ErrorCode::kIo, "postgres: cannot connect: " + opened.status().message());
+  return opened;
 }
 
 class PostgresStore final : public SqlStore {

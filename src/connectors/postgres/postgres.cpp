@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string_view>
 
+#include "pgclient/session.h"
 #include "pipeline/connector.h"
 
 namespace canonry::connectors::postgres {
@@ -204,42 +205,18 @@ class PostgresStateStore final : public StateStore {
 
  private:
   Status error(PGconn* connection) const {
-    // libpq's messages span lines ("...failed: Connection refused\n\tIs the server running...");
-    // an error here is one line, its parts joined by "; ".
-    std::string_view text = connection != nullptr ? PQerrorMessage(connection) : "not connected";
-    std::string message;
-    while (!text.empty()) {
-      size_t end = std::min(text.find('\n'), text.size());
-      std::string_view line = text.substr(0, end);
-      text.remove_prefix(std::min(end + 1, text.size()));
-      while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) line.remove_prefix(1);
-      while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
-      if (line.empty()) continue;
-      if (!message.empty()) message += "; ";
-      message += line;
-    }
-    return Status(ErrorCode::kIo, description_ + ": " + message);
+    return Status(ErrorCode::kIo, description_ + ": " + pgclient::one_line_error(connection));
   }
 
-  // A new session. libpq waits for ever by default: on a connect to a host that does not answer,
-  // and on a socket whose peer vanished without closing it (a crashed host, a dropped network
-  // path). These defaults bound both, so that a call fails and the runtime's retries and
-  // runtime.sink_retry_limit decide; the URI's own parameters come last and win.
+  // A new session, its waits bounded so that the runtime's retries and runtime.sink_retry_limit
+  // decide what a server that went away means.
   Status connect(PGconn*& connection) {
     PQfinish(connection);
-    static constexpr const char* keywords[] = {
-        "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
-        "keepalives_count", "tcp_user_timeout", "dbname",          nullptr};
-    const char* values[] = {"10", "1", "10", "5", "3", "30000", uri_.c_str(), nullptr};
-    connection = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-    Status status = PQstatus(connection) == CONNECTION_OK
-                        ? exec(connection, "SET client_min_messages = warning", PGRES_COMMAND_OK)
-                        : error(connection);
-    if (!status) {
-      PQfinish(connection);
-      connection = nullptr;
-    }
-    return status;
+    connection = nullptr;
+    auto opened = pgclient::connect(uri_);
+    if (!opened) return Status(ErrorCode::kIo, description_ + ": " + opened.status().message());
+    connection = *opened;
+    return Status::ok();
   }
 
   // The writer's session: a connection with the batch table. A connection that broke is
