@@ -22,12 +22,7 @@ write_kafka_config "$work/pipeline.yaml" "$prefix.in" "$prefix.out" "$prefix" "$
 read_outputs "$prefix.out" "$work/out"
 python3 "$HERE_KAFKA/check.py" no-duplicates "$work/out/events.tsv"
 
-for source in shop_v1:shop_v1.jsonl shop_v2:shop_v2.debezium.kcat.jsonl shop_v3:shop_v3.kcat.jsonl; do
-  name=${source%%:*} file=${source#*:}
-  "$CANONRY" map --spec "$EXAMPLE/mappings/$name.json" --validate "$EXAMPLE/schema/order.schema.json" \
-    --emit-deletes --dlq "$work/map.$name.dlq" --out "$work/map.$name.out" "$data/$file" 2>/dev/null
-done
-cat "$work"/map.*.out >"$work/map.events"
+map_inputs "$data" "$work"
 python3 "$HERE_KAFKA/check.py" as-map-output "$work/out/events.tsv" >"$work/events.jsonl"
 same "events equal canonry map's output" "$work/map.events" "$work/events.jsonl"
 # Dead letters: the same errors for the same records (their source and raw text name a topic and

@@ -14,13 +14,7 @@ state=$(state_uri "$kind" files "$work")
 write_config "$work/pipeline.yaml" "$state" "$work/out" "$data"
 "$CANONRY" run --until-end "$work/pipeline.yaml"
 
-# What canonry map makes of each input, one command per source.
-for source in shop_v1:shop_v1.jsonl shop_v2:shop_v2.debezium.kcat.jsonl shop_v3:shop_v3.kcat.jsonl; do
-  name=${source%%:*} file=${source#*:}
-  "$CANONRY" map --spec "$EXAMPLE/mappings/$name.json" --validate "$EXAMPLE/schema/order.schema.json" \
-    --emit-deletes --dlq "$work/map.$name.dlq" --out "$work/map.$name.out" "$data/$file" 2>/dev/null
-done
-cat "$work"/map.*.out >"$work/map.events"
+map_inputs "$data" "$work"
 same "events equal canonry map's output" "$work/map.events" "$work/out/canonical.jsonl"
 no_duplicates "$work/out/canonical.jsonl"
 # Dead letters name their source by URI in a pipeline and by path in canonry map: compare the rest.

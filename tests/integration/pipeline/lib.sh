@@ -46,6 +46,18 @@ generate_inputs() {
     --out "$data/shop_v3.kcat.jsonl"
 }
 
+# map_inputs DATA WORK: what canonry map makes of each input of DATA, one command per source:
+# WORK/map.events (the canonical events, deletes included) and WORK/map.SOURCE.dlq.
+map_inputs() {
+  local data=$1 work=$2 source name file
+  for source in shop_v1:shop_v1.jsonl shop_v2:shop_v2.debezium.kcat.jsonl shop_v3:shop_v3.kcat.jsonl; do
+    name=${source%%:*} file=${source#*:}
+    "$CANONRY" map --spec "$EXAMPLE/mappings/$name.json" --validate "$EXAMPLE/schema/order.schema.json" \
+      --emit-deletes --dlq "$work/map.$name.dlq" --out "$work/map.$name.out" "$data/$file" 2>/dev/null
+  done
+  cat "$work"/map.*.out >"$work/map.events"
+}
+
 # state_uri KIND NAME WORK: a fresh, empty store of that kind (sqlite, postgres: a new database
 # on the postgres service).
 state_uri() {
