@@ -102,16 +102,33 @@ int produce(const std::string& bootstrap, const std::string& topic, double rate)
   return 0;
 }
 
+// One CreateTopics request and its result event, which the caller destroys.
+rd_kafka_event_t* request_create(rd_kafka_t* admin, rd_kafka_NewTopic_t* new_topic,
+                                 const std::string& topic) {
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(admin);
+  rd_kafka_CreateTopics(admin, &new_topic, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
+  rd_kafka_queue_destroy(queue);
+  if (event == nullptr) die("create " + topic + ": no answer within 30 s");
+  return event;
+}
+
 int create(const std::string& bootstrap, const std::string& topic, int partitions) {
   rd_kafka_t* admin = make_client(RD_KAFKA_PRODUCER, {{"bootstrap.servers", bootstrap}});
   char error[512];
   rd_kafka_NewTopic_t* new_topic =
       rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
   if (new_topic == nullptr) die(error);
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(admin);
-  rd_kafka_CreateTopics(admin, &new_topic, 1, nullptr, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
-  if (event == nullptr) die("create " + topic + ": no answer within 30 s");
+  // A broker that has just started may still drop a connection (librdkafka: "Broker transport
+  // failure"); the request is asked again for a while, as an existing topic counts as created.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  rd_kafka_event_t* event = request_create(admin, new_topic, topic);
+  while (rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR__TRANSPORT &&
+         std::chrono::steady_clock::now() < deadline) {
+    rd_kafka_event_destroy(event);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    event = request_create(admin, new_topic, topic);
+  }
   if (rd_kafka_event_error(event))
     die("create " + topic + ": " + rd_kafka_event_error_string(event));
   size_t count = 0;
@@ -125,7 +142,6 @@ int create(const std::string& bootstrap, const std::string& topic, int partition
   }
   rd_kafka_event_destroy(event);
   rd_kafka_NewTopic_destroy(new_topic);
-  rd_kafka_queue_destroy(queue);
   rd_kafka_destroy(admin);
   return 0;
 }
